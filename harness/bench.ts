@@ -1,0 +1,142 @@
+/**
+ * `iomodels bench`: plan the sweep, preflight it, run every cell (repetitions
+ * interleaved across strategies so drift hits all alike), and write
+ * results.json and report.md. results.json is rewritten after every cell, so
+ * an interrupted run still leaves what it measured, marked incomplete.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { findStrategy, supportsWorkload } from '../strategies/registry.js';
+import { renderReport } from '../reports/markdown.js';
+import { fmtRate } from '../reports/format.js';
+import { machineInfo } from './machine.js';
+import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkNodeVersion, checkOutDir } from './preflight.js';
+import { SCHEMA_VERSION, type Cell, type Plan, type Results } from './results.js';
+import { runCell, type CellSpec } from './runner.js';
+import { stopAllChildren } from './spawn.js';
+import { UsageError } from './errors.js';
+import { toolVersion } from './version.js';
+
+export interface BenchOptions {
+  plan: Plan;
+  out: string;
+  host: string;
+  /** One-line progress with ETA (TTY) instead of a line per cell. */
+  tty: boolean;
+  log: (line: string) => void;
+}
+
+export interface BenchOutcome {
+  results: Results;
+  resultsPath: string;
+  reportPath: string;
+  /** 0 all cells measured; 1 some cell failed; 130 interrupted. */
+  exitCode: number;
+}
+
+/** Cells in run order: rep, workload, connections, then strategy innermost. */
+export function planCells(plan: Plan, host: string): CellSpec[] {
+  const specs: CellSpec[] = [];
+  for (let rep = 0; rep < plan.repeat; rep++) {
+    for (const workload of plan.workloads) {
+      for (const connections of plan.connections) {
+        for (const strategy of plan.strategies) {
+          const info = findStrategy(strategy);
+          if (info === undefined || !supportsWorkload(info, workload)) continue;
+          specs.push({ strategy, workload, connections, rep, plan, host });
+        }
+      }
+    }
+  }
+  return specs;
+}
+
+export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
+  checkNodeVersion();
+  const maxConn = Math.max(...o.plan.connections);
+  checkFdLimit(maxConn);
+  checkEphemeralPorts(maxConn);
+  checkCpuList('--server-cpus', o.plan.serverCpus);
+  checkCpuList('--client-cpus', o.plan.clientCpus);
+  for (const s of o.plan.strategies) {
+    const info = findStrategy(s);
+    if (info === undefined) throw new UsageError(`unknown strategy "${s}"`);
+    const a = info.availability();
+    if (!a.ok) throw new UsageError(`strategy ${s} is unavailable here: ${a.reason} (drop it from --strategies)`);
+  }
+  checkOutDir(o.out);
+}
+
+function eta(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+function cellLine(c: Cell): string {
+  const st = c.status === 'ok' ? '' : ` [${c.status}${c.reason ? `: ${c.reason}` : ''}]`;
+  const cb = c.clientBound ? ' [client-bound]' : '';
+  return (
+    `${c.strategy} ${c.workload} c=${c.connections} rep=${c.rep}: ${fmtRate(c.opsPerSec)} ops/s, ` +
+    `p99 ${c.latencyUs.p99} µs, server ${c.server.cpuUsPerOp.toFixed(1)} µs/op, client CPU ${c.client.cpuPercent.toFixed(0)}%${cb}${st}`
+  );
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
+  preflightBench(o);
+  mkdirSync(o.out, { recursive: true });
+  const resultsPath = path.join(o.out, 'results.json');
+  const reportPath = path.join(o.out, 'report.md');
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'iomodels', version: toolVersion() },
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    complete: false,
+    machine: machineInfo(),
+    plan: o.plan,
+    cells: [],
+  };
+  const save = (): void => {
+    results.finishedAt = new Date().toISOString();
+    writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(reportPath, renderReport(results));
+  };
+
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    o.log('\ninterrupted: stopping servers and writing partial results');
+    void stopAllChildren(2000);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const specs = planCells(o.plan, o.host);
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < specs.length && !interrupted; i++) {
+      const spec = specs[i];
+      if (spec === undefined) continue;
+      const done = performance.now() - t0;
+      const left = i === 0 ? specs.length * (o.plan.warmupSec + o.plan.durationSec + 1.5) * 1000 : (done / i) * (specs.length - i);
+      const label = `[${i + 1}/${specs.length}] ${spec.strategy} ${spec.workload} c=${spec.connections} rep ${spec.rep + 1}/${o.plan.repeat}, ETA ${eta(left)}`;
+      if (o.tty) process.stderr.write(`\r\x1b[2K${label}`);
+      const cellPromise = runCell(spec);
+      const cell = await cellPromise;
+      if (interrupted) break;
+      results.cells.push(cell);
+      save();
+      if (o.tty) process.stderr.write('\r\x1b[2K');
+      o.log(cellLine(cell));
+    }
+  } finally {
+    if (interrupted) await stopAllChildren(2000);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  results.complete = !interrupted;
+  save();
+  const failed = results.cells.some((c) => c.status === 'failed');
+  return { results, resultsPath, reportPath, exitCode: interrupted ? 130 : failed ? 1 : 0 };
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * The iomodels CLI (yargs). Every user error is one line on stderr and exit 2.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { STRATEGIES } from '../strategies/registry.js';
+import { WORKLOADS } from '../workloads/registry.js';
+import { renderReport } from '../reports/markdown.js';
+import { runBench } from './bench.js';
+import { UsageError } from './errors.js';
+import { intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, workloadList } from './options.js';
+import type { Plan } from './results.js';
+import { loadResults } from './results-file.js';
+import { runServe } from './serve.js';
+
+function fail(message: string): never {
+  process.stderr.write(`iomodels: ${message}\n`);
+  process.exit(2);
+}
+
+function defaultCpus(): { server: string; client: string } {
+  const n = os.cpus().length;
+  if (n < 2) return { server: '', client: '' };
+  return { server: '0', client: n === 2 ? '1' : `1-${n - 1}` };
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Workload options shared by serve and bench. */
+function protocolOptions(argv: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  if (argv['protocolJson'] !== undefined) {
+    try {
+      Object.assign(out, JSON.parse(String(argv['protocolJson'])));
+    } catch {
+      throw new UsageError('--protocol-json is not valid JSON');
+    }
+  }
+  if (argv['messageSize'] !== undefined) out['messageSize'] = positiveInt('--message-size', argv['messageSize'], 64 * 1024 * 1024);
+  return out;
+}
+
+const cpus = defaultCpus();
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('iomodels')
+  .usage('$0 <command> [options]\n\nThe classic UNIX IO models, measured.')
+  .command(
+    'list',
+    'list strategies and workloads, one line each',
+    (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+    (argv) => {
+      const strategies = STRATEGIES.map((s) => {
+        const a = s.availability();
+        return { name: s.name, model: s.model, description: s.description, available: a.ok, ...(a.ok ? {} : { reason: a.reason }), workloads: s.workloads ?? WORKLOADS.map((w) => w.name) };
+      });
+      const workloads = WORKLOADS.map((w) => ({ name: w.name, description: w.description, opUnit: w.opUnit }));
+      if (argv.json) {
+        process.stdout.write(JSON.stringify({ strategies, workloads }, null, 2) + '\n');
+        return;
+      }
+      const lines = [
+        'strategies:',
+        ...strategies.map((s) => `  ${s.name.padEnd(10)} ${s.model}: ${s.description}${s.available ? '' : ` [unavailable: ${s.reason ?? ''}]`}`),
+        'workloads:',
+        ...workloads.map((w) => `  ${w.name.padEnd(10)} ${w.description}`),
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    },
+  )
+  .command(
+    'serve',
+    'run one strategy × workload server; prints "listening on HOST:PORT"',
+    (y) =>
+      y
+        .option('strategy', { type: 'string', demandOption: true, describe: 'IO strategy (see list)' })
+        .option('workload', { type: 'string', demandOption: true, describe: 'workload (see list)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind' })
+        .option('port', { type: 'string', default: '0', describe: 'port (0: any free port)' })
+        .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
+        .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
+        .option('protocol-json', { type: 'string', hidden: true }),
+    async (argv) => {
+      const port = portNumber('--port', argv.port);
+      const options = protocolOptions(argv);
+      const strategyOptions = argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) };
+      await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
+    },
+  )
+  .command(
+    'bench',
+    'run the sweep; writes results.json and report.md into --out',
+    (y) =>
+      y
+        .option('strategies', { type: 'string', default: 'all', describe: 'comma-separated strategies, or all available' })
+        .option('workloads', { type: 'string', default: 'all', describe: 'comma-separated workloads, or all' })
+        .option('connections', { type: 'string', default: '10,100,1000', describe: `comma-separated connection counts (1-${MAX_CONNECTIONS})` })
+        .option('duration', { type: 'string', default: '3', describe: 'measured seconds per cell' })
+        .option('warmup', { type: 'string', default: '1', describe: 'unrecorded warm-up seconds per cell' })
+        .option('repeat', { type: 'string', default: '1', describe: 'repetitions per cell, interleaved across strategies' })
+        .option('rate', { type: 'string', default: '0', describe: 'open loop: total ops/s per cell (0: closed loop)' })
+        .option('timeout', { type: 'string', default: '5000', describe: 'ms before a reply counts as a timeout' })
+        .option('message-size', { type: 'string', default: '64', describe: 'echo message size in bytes' })
+        .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
+        .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
+        .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
+        .option('protocol-json', { type: 'string', hidden: true }),
+    async (argv) => {
+      if (!isLoopback(argv.host)) throw new UsageError(`--host ${argv.host} is not a loopback address: bench drives load only at 127.0.0.0/8 or ::1`);
+      const workloads = workloadList('--workloads', argv.workloads);
+      const plan: Plan = {
+        strategies: strategyList('--strategies', argv.strategies, workloads),
+        workloads,
+        connections: intList('--connections', argv.connections, MAX_CONNECTIONS),
+        durationSec: positiveNumber('--duration', argv.duration, 3600),
+        warmupSec: nonNegativeNumber('--warmup', argv.warmup, 600),
+        repeat: positiveInt('--repeat', argv.repeat, 1000),
+        rate: nonNegativeInt('--rate', argv.rate, 100_000_000),
+        serverCpus: argv.serverCpus,
+        clientCpus: argv.clientCpus,
+        protocol: protocolOptions(argv),
+        timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
+      };
+      const out = argv.out ?? path.join('results', timestamp());
+      const outcome = await runBench({
+        plan,
+        out,
+        host: argv.host,
+        tty: process.stderr.isTTY,
+        log: (l) => process.stdout.write(l + '\n'),
+      });
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n`);
+      process.exitCode = outcome.exitCode;
+    },
+  )
+  .command(
+    'report <results>',
+    're-render report.md (and charts) from a results.json',
+    (y) =>
+      y
+        .positional('results', { type: 'string', demandOption: true, describe: 'path to results.json' })
+        .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' }),
+    (argv) => {
+      const results = loadResults(argv.results);
+      const out = argv.out ?? path.dirname(argv.results);
+      try {
+        mkdirSync(out, { recursive: true });
+        const reportPath = path.join(out, 'report.md');
+        writeFileSync(reportPath, renderReport(results));
+        process.stdout.write(`report:  ${reportPath}\n`);
+      } catch (err) {
+        throw new UsageError(`cannot write into ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    },
+  )
+  .demandCommand(1, 'name a command: list, serve, bench, report')
+  .strict()
+  .help()
+  .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string)
+  .fail((msg, err) => {
+    if (err instanceof UsageError) fail(err.message);
+    if (err !== undefined && err !== null) {
+      process.stderr.write(`iomodels: internal error: ${err.stack ?? err.message}\n`);
+      process.exit(3);
+    }
+    fail(msg);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  if (err instanceof UsageError) fail(err.message);
+  throw err;
+}

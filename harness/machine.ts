@@ -1,0 +1,34 @@
+/** Facts about this machine for results.json and report titles. */
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import type { MachineInfo } from './results.js';
+
+/** The soft fd limit of this process (what children inherit). */
+export function fdLimit(): number {
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(out);
+  } catch {
+    return 1024;
+  }
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    kernel: `${os.type()} ${os.release()}`,
+    platform: process.platform,
+    arch: process.arch,
+    node: process.version,
+    ulimitN: fdLimit(),
+    totalMemBytes: os.totalmem(),
+    hostname: os.hostname(),
+  };
+}
+
+/** "2× Intel Xeon …, Linux 6.18, Node v20" for chart titles. */
+export function machineLine(m: MachineInfo): string {
+  return `${m.cores}× ${m.cpuModel}, ${m.kernel}, Node ${m.node}`;
+}

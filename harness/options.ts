@@ -1,0 +1,98 @@
+/**
+ * Validation of every CLI value, in one place (autocannon's validate.js):
+ * each bad value becomes a UsageError that names the flag.
+ */
+import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
+import { workloadNames } from '../workloads/registry.js';
+import { UsageError } from './errors.js';
+
+/** The most connections one cell may ask for (the brief's ceiling). */
+export const MAX_CONNECTIONS = 10_000;
+
+export function positiveInt(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got "${String(v)}"`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+export function nonNegativeInt(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number >= 0, got "${String(v)}"`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+export function positiveNumber(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0, got "${String(v)}"`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+export function nonNegativeNumber(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got "${String(v)}"`);
+  if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
+  return n;
+}
+
+export function portNumber(flag: string, v: unknown): number {
+  const n = nonNegativeInt(flag, v);
+  if (n > 65535) throw new UsageError(`${flag} must be 0-65535, got ${n}`);
+  return n;
+}
+
+/** "1,10,100" → [1, 10, 100]; every entry validated. */
+export function intList(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number[] {
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list of positive integers, got "${String(v)}"`);
+  const out = parts.map((p) => positiveInt(flag, p, max));
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+function nameList(v: unknown): string[] {
+  return String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export function workloadList(flag: string, v: unknown): string[] {
+  const valid = workloadNames();
+  const names = v === undefined || v === 'all' ? valid : nameList(v);
+  if (names.length === 0) throw new UsageError(`${flag} is empty (valid: ${valid.join(', ')})`);
+  for (const n of names) {
+    if (!valid.includes(n)) throw new UsageError(`unknown workload "${n}" in ${flag} (valid: ${valid.join(', ')})`);
+  }
+  return [...new Set(names)];
+}
+
+/**
+ * Strategies for a sweep. "all" (the default) means every strategy available
+ * on this machine that serves at least one of the workloads; naming an
+ * unavailable one is an error that says why.
+ */
+export function strategyList(flag: string, v: unknown, workloads: readonly string[]): string[] {
+  const valid = strategyNames();
+  if (v === undefined || v === 'all') {
+    return STRATEGIES.filter((s) => s.availability().ok && workloads.some((w) => supportsWorkload(s, w))).map((s) => s.name);
+  }
+  const names = nameList(v);
+  if (names.length === 0) throw new UsageError(`${flag} is empty (valid: ${valid.join(', ')})`);
+  for (const n of names) {
+    const info = findStrategy(n);
+    if (info === undefined) throw new UsageError(`unknown strategy "${n}" in ${flag} (valid: ${valid.join(', ')})`);
+    if (!workloads.some((w) => supportsWorkload(info, w))) {
+      throw new UsageError(`strategy ${n} serves none of --workloads ${workloads.join(',')} (it serves ${(info.workloads ?? []).join(', ')})`);
+    }
+  }
+  return [...new Set(names)];
+}
+
+/** Loopback only, unless the user says otherwise. */
+export function isLoopback(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === 'localhost';
+}

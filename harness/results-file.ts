@@ -1,0 +1,35 @@
+/** Reading results.json with errors that name the file and the problem. */
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.js';
+import { SCHEMA_VERSION, type Results } from './results.js';
+
+export function loadResults(file: string): Results {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? 'error'})`}`);
+  }
+  if (text.trim() === '') throw new UsageError(`${file}: empty file, not a results.json`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file}: not valid JSON (corrupt or truncated results file)`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`${file}: not a results object`);
+  const r = data as Partial<Results>;
+  if (r.schemaVersion !== SCHEMA_VERSION) {
+    throw new UsageError(`${file}: schemaVersion ${String(r.schemaVersion)} is not ${SCHEMA_VERSION} (not an iomodels results file, or from another version)`);
+  }
+  if (!Array.isArray(r.cells)) throw new UsageError(`${file}: no "cells" array`);
+  if (typeof r.plan !== 'object' || typeof r.machine !== 'object') throw new UsageError(`${file}: missing "plan" or "machine"`);
+  for (const [i, c] of r.cells.entries()) {
+    const cell = c as Partial<Results['cells'][number]> | null;
+    if (cell === null || typeof cell !== 'object' || typeof cell.strategy !== 'string' || typeof cell.workload !== 'string' || typeof cell.connections !== 'number' || typeof cell.opsPerSec !== 'number') {
+      throw new UsageError(`${file}: cells[${i}] lacks strategy/workload/connections/opsPerSec`);
+    }
+  }
+  return r as Results;
+}

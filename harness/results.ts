@@ -1,0 +1,111 @@
+/**
+ * results.json, schema version 1. Key names here are a contract: scripts
+ * and users read them. Add fields freely; never rename or repurpose one
+ * without bumping SCHEMA_VERSION.
+ */
+import type { LatencySummary } from '../workloads/latency.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  /** `uname -sr`-like: "Linux 6.18.44". */
+  kernel: string;
+  platform: string;
+  arch: string;
+  node: string;
+  /** Soft RLIMIT_NOFILE the harness saw. */
+  ulimitN: number;
+  totalMemBytes: number;
+  hostname: string;
+}
+
+/** What was asked for. */
+export interface Plan {
+  strategies: string[];
+  workloads: string[];
+  connections: number[];
+  durationSec: number;
+  warmupSec: number;
+  repeat: number;
+  /** Open-loop total ops/s per cell; 0 = closed loop. */
+  rate: number;
+  serverCpus: string;
+  clientCpus: string;
+  /** Workload options (messageSize, …). */
+  protocol: Record<string, string | number | boolean>;
+  timeoutMs: number;
+}
+
+/**
+ * ok: measured as asked. capped: measured, but the server refused part of
+ * the load by design (FD_SETSIZE, thread pool) — `reason` says which.
+ * failed: no trustworthy measurement — `reason` says why.
+ */
+export type CellStatus = 'ok' | 'capped' | 'failed';
+
+export interface ServerMetrics {
+  /** User + system CPU of the server process during the measured window. */
+  cpuSeconds: number;
+  /** cpuSeconds / ops, in µs (0 when no ops). */
+  cpuUsPerOp: number;
+  /** Server CPU as % of one core over the window. */
+  cpuPercent: number;
+  peakRssBytes: number;
+  peakThreads: number;
+  peakFds: number;
+  /** The counters the server printed when it stopped (accepted, closed: …). */
+  counters: Record<string, number>;
+  /** The server needed SIGKILL after SIGTERM: a fault. */
+  killed: boolean;
+}
+
+export interface ClientMetrics {
+  /** Load child CPU as % of one core over the window; ≥ 90 marks the cell client-bound. */
+  cpuPercent: number;
+  /** The driver that produced the numbers ("net", "epoll", "autocannon", …). */
+  driver: string;
+}
+
+/** One measurement of one (strategy, workload, connections) cell. */
+export interface Cell {
+  strategy: string;
+  workload: string;
+  /** Requested connections. */
+  connections: number;
+  /** Connections alive when the measured window opened. */
+  established: number;
+  /** 0-based repetition index. */
+  rep: number;
+  status: CellStatus;
+  reason?: string;
+  /** Load child CPU ≥ 90%: the numbers measure the client, not the server. */
+  clientBound: boolean;
+  /** Verified operations in the window. */
+  ops: number;
+  opsPerSec: number;
+  bytesPerSec: number;
+  /** Open loop: asked-for and achieved rates. */
+  targetRate?: number;
+  windowSec: number;
+  latencyUs: LatencySummary & { histogram: string };
+  errors: Record<string, number>;
+  server: ServerMetrics;
+  client: ClientMetrics;
+  /** Workload-specific figures (chat deliveries …). */
+  extra: Record<string, number>;
+  startedAt: string;
+}
+
+export interface Results {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'iomodels'; version: string };
+  startedAt: string;
+  finishedAt: string;
+  /** False when the run was interrupted (Ctrl-C) and the file holds what finished. */
+  complete: boolean;
+  machine: MachineInfo;
+  plan: Plan;
+  cells: Cell[];
+}

@@ -1,0 +1,320 @@
+/**
+ * The runner: for each cell, start the server child, drive it from a load
+ * child, sample both from /proc, stop the server with a deadline, and
+ * record one Cell. A failing cell is recorded and the sweep goes on.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DriverPhase, DriverResult } from '../workloads/driver.js';
+import { decodeHistogram, summarize } from '../workloads/latency.js';
+import type { LoadMessage, LoadRequest } from './load-child.js';
+import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
+import type { Cell, Plan } from './results.js';
+import { exited, spawnNode, stopChild } from './spawn.js';
+
+const CLI_PATH = fileURLToPath(new URL('./cli.js', import.meta.url));
+const LOAD_CHILD_PATH = fileURLToPath(new URL('./load-child.js', import.meta.url));
+
+/** Deadlines (ms). */
+export const DEADLINES = {
+  serverReady: 10_000,
+  serverStop: 5_000,
+  connectPhase: 60_000,
+  /** Added to warmup + duration for the load child's whole run. */
+  loadSlack: 30_000,
+};
+
+/** A load child at or above this CPU % measures itself, not the server. */
+export const CLIENT_BOUND_PERCENT = 90;
+
+export interface CellSpec {
+  strategy: string;
+  workload: string;
+  connections: number;
+  rep: number;
+  plan: Plan;
+  host: string;
+  /** Extra `serve` flags for this strategy (e.g. --max-threads). */
+  serveArgs?: string[];
+}
+
+interface ServerHandle {
+  child: ChildProcess;
+  port: number;
+  stdoutLines: string[];
+  stderrTail: string;
+}
+
+function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal !== null ? `server exited (signal ${signal})` : `server exited (code ${code})`;
+}
+
+/** Start `iomodels serve` and wait for its ready line. */
+export async function startServer(
+  spec: CellSpec,
+  cpus: string,
+): Promise<{ ok: true; server: ServerHandle } | { ok: false; reason: string }> {
+  const args = [
+    CLI_PATH,
+    'serve',
+    '--strategy',
+    spec.strategy,
+    '--workload',
+    spec.workload,
+    '--host',
+    spec.host,
+    '--port',
+    '0',
+    '--protocol-json',
+    JSON.stringify(spec.plan.protocol),
+    ...(spec.serveArgs ?? []),
+  ];
+  const child = spawnNode(args, cpus, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const handle: ServerHandle = { child, port: 0, stdoutLines: [], stderrTail: '' };
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    handle.stderrTail = (handle.stderrTail + d).slice(-2000);
+  });
+  let buf = '';
+  child.stdout?.setEncoding('utf8');
+  const ready = new Promise<number>((resolve) => {
+    child.stdout?.on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        handle.stdoutLines.push(line);
+        const m = /^listening on (?:\[(.+)\]|([^:]+)):(\d+)$/.exec(line);
+        if (m !== null) resolve(Number(m[3]));
+      }
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    ready.then((port) => ({ kind: 'ready' as const, port })),
+    exited(child).then((e) => ({ kind: 'exit' as const, ...e })),
+    new Promise<{ kind: 'timeout' }>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'timeout' }), DEADLINES.serverReady);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome.kind === 'ready') {
+    handle.port = outcome.port;
+    return { ok: true, server: handle };
+  }
+  if (outcome.kind === 'timeout') {
+    await stopChild(child, 1000);
+    return { ok: false, reason: `server not ready within ${DEADLINES.serverReady / 1000} s` };
+  }
+  const why = handle.stderrTail.trim().split('\n').pop() ?? '';
+  return { ok: false, reason: `${exitReason(outcome.code, outcome.signal)} before ready${why ? `: ${why}` : ''}` };
+}
+
+function parseStats(lines: readonly string[]): Record<string, number> {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i];
+    if (l?.startsWith('stats ') === true) {
+      try {
+        return JSON.parse(l.slice(6)) as Record<string, number>;
+      } catch {
+        return {};
+      }
+    }
+  }
+  return {};
+}
+
+interface LoadOutcome {
+  result?: DriverResult;
+  failure?: string;
+  serverCpu: number;
+  clientCpu: number;
+  windowMs: number;
+}
+
+/** Run the load child against `port` while watching the server. */
+async function runLoad(spec: CellSpec, port: number, server: ServerHandle, watcher: ProcWatcher): Promise<LoadOutcome> {
+  const { plan } = spec;
+  const child = spawnNode([LOAD_CHILD_PATH], plan.clientCpus, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const clientPid = child.pid ?? -1;
+  let serverAt: ProcSample | null = null;
+  let clientAt: ProcSample | null = null;
+  let t0 = 0;
+  const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0 };
+
+  const request: LoadRequest = {
+    type: 'start',
+    workload: spec.workload,
+    options: {
+      host: spec.host,
+      port,
+      connections: spec.connections,
+      warmupSec: plan.warmupSec,
+      durationSec: plan.durationSec,
+      timeoutMs: plan.timeoutMs,
+      connectConcurrency: 500,
+      connectTimeoutMs: DEADLINES.connectPhase,
+      rate: plan.rate,
+      protocol: plan.protocol,
+    },
+  };
+  const onPhase = (phase: DriverPhase): void => {
+    if (phase === 'measuring') {
+      serverAt = watcher.sample();
+      clientAt = sampleProc(clientPid);
+      t0 = performance.now();
+    } else if (phase === 'draining' && t0 > 0) {
+      out.windowMs = performance.now() - t0;
+      const s = watcher.sample();
+      const c = sampleProc(clientPid);
+      if (s !== null && serverAt !== null) out.serverCpu = s.cpuSeconds - serverAt.cpuSeconds;
+      if (c !== null && clientAt !== null) out.clientCpu = c.cpuSeconds - clientAt.cpuSeconds;
+    }
+  };
+
+  const finished = new Promise<void>((resolve) => {
+    child.on('message', (raw: unknown) => {
+      const m = raw as LoadMessage;
+      if (m.type === 'phase') onPhase(m.phase);
+      else if (m.type === 'result') {
+        out.result = m.result;
+        resolve();
+      } else {
+        out.failure = `load failed: ${m.message}`;
+        resolve();
+      }
+    });
+    void exited(child).then(({ code, signal }) => {
+      if (out.result === undefined && out.failure === undefined) {
+        out.failure = signal !== null ? `load child exited (signal ${signal})` : `load child exited (code ${code})`;
+      }
+      resolve();
+    });
+    void exited(server.child).then(({ code, signal }) => {
+      if (out.result === undefined) out.failure ??= exitReason(code, signal);
+      resolve();
+    });
+  });
+  child.send(request);
+  const budget = (plan.warmupSec + plan.durationSec) * 1000 + DEADLINES.connectPhase + DEADLINES.loadSlack;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    finished,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        out.failure ??= `load did not finish within ${Math.round(budget / 1000)} s`;
+        resolve();
+      }, budget);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (child.exitCode === null && child.signalCode === null) await stopChild(child, 2000);
+  return out;
+}
+
+function emptyCell(spec: CellSpec): Cell {
+  return {
+    strategy: spec.strategy,
+    workload: spec.workload,
+    connections: spec.connections,
+    established: 0,
+    rep: spec.rep,
+    status: 'failed',
+    clientBound: false,
+    ops: 0,
+    opsPerSec: 0,
+    bytesPerSec: 0,
+    windowSec: 0,
+    latencyUs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0, histogram: '' },
+    errors: {},
+    server: {
+      cpuSeconds: 0,
+      cpuUsPerOp: 0,
+      cpuPercent: 0,
+      peakRssBytes: 0,
+      peakThreads: 0,
+      peakFds: 0,
+      counters: {},
+      killed: false,
+    },
+    client: { cpuPercent: 0, driver: 'net' },
+    extra: {},
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** Counters whose names start with "refused:" are caps by design. */
+function refusals(counters: Record<string, number>): string[] {
+  return Object.entries(counters)
+    .filter(([k, v]) => k.startsWith('refused:') && v > 0)
+    .map(([k, v]) => `${k} ×${v}`);
+}
+
+export async function runCell(spec: CellSpec): Promise<Cell> {
+  const cell = emptyCell(spec);
+  const started = await startServer(spec, spec.plan.serverCpus);
+  if (!started.ok) {
+    cell.reason = started.reason;
+    return cell;
+  }
+  const { server } = started;
+  const watcher = new ProcWatcher(server.child.pid ?? -1);
+  watcher.start();
+  const load = await runLoad(spec, server.port, server, watcher);
+  watcher.stop();
+  const serverDied = server.child.exitCode !== null || server.child.signalCode !== null;
+  const killed = serverDied ? false : await stopChild(server.child, DEADLINES.serverStop);
+
+  cell.server.peakRssBytes = watcher.peakRss;
+  cell.server.peakThreads = watcher.peakThreads;
+  cell.server.peakFds = watcher.peakFds;
+  cell.server.killed = killed;
+  cell.server.counters = parseStats(server.stdoutLines);
+  const r = load.result;
+  if (r === undefined) {
+    cell.reason = load.failure ?? 'load produced no result';
+    return cell;
+  }
+  const windowSec = load.windowMs > 0 ? load.windowMs / 1000 : r.windowSec;
+  cell.established = r.established;
+  cell.ops = r.ops;
+  cell.windowSec = Math.round(windowSec * 1000) / 1000;
+  cell.opsPerSec = r.ops / windowSec;
+  cell.bytesPerSec = r.bytes / windowSec;
+  cell.errors = r.errors;
+  cell.extra = r.extra;
+  if (r.targetRate !== undefined) cell.targetRate = r.targetRate;
+  cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
+  cell.server.cpuSeconds = load.serverCpu;
+  cell.server.cpuPercent = (100 * load.serverCpu) / windowSec;
+  cell.server.cpuUsPerOp = r.ops > 0 ? (load.serverCpu * 1e6) / r.ops : 0;
+  cell.client.cpuPercent = (100 * load.clientCpu) / windowSec;
+  cell.clientBound = cell.client.cpuPercent >= CLIENT_BOUND_PERCENT;
+
+  const refused = refusals(cell.server.counters);
+  const verify = r.errors['verify'] ?? 0;
+  if (load.failure !== undefined) {
+    cell.status = 'failed';
+    cell.reason = load.failure;
+  } else if (verify > 0) {
+    cell.status = 'failed';
+    cell.reason = `verification failed: ${verify} wrong replies`;
+  } else if (refused.length > 0) {
+    cell.status = 'capped';
+    cell.reason = refused.join(', ');
+  } else if (r.established < spec.connections) {
+    cell.status = 'failed';
+    const errs = Object.entries(r.errors)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
+    cell.reason = `only ${r.established} of ${spec.connections} connections established${errs ? ` (${errs})` : ''}`;
+  } else if (r.ops === 0) {
+    cell.status = 'failed';
+    cell.reason = 'no operation completed in the window';
+  } else {
+    cell.status = 'ok';
+  }
+  if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server ignored SIGTERM (killed after ${DEADLINES.serverStop / 1000} s)`;
+  return cell;
+}

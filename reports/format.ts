@@ -1,0 +1,27 @@
+/** Number formatting shared by every report. */
+
+export function fmtRate(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(2)}k`;
+  return n.toFixed(n >= 100 ? 0 : 1);
+}
+
+export function fmtUs(us: number): string {
+  if (!Number.isFinite(us)) return '–';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
+  if (us >= 1e3) return `${(us / 1e3).toFixed(us >= 1e4 ? 0 : 1)} ms`;
+  return `${Math.round(us)} µs`;
+}
+
+export function fmtBytes(b: number): string {
+  if (b >= 1 << 30) return `${(b / (1 << 30)).toFixed(2)} GiB`;
+  if (b >= 1 << 20) return `${(b / (1 << 20)).toFixed(1)} MiB`;
+  if (b >= 1 << 10) return `${(b / (1 << 10)).toFixed(0)} KiB`;
+  return `${b} B`;
+}
+
+export function fmtCount(n: number): string {
+  return n.toLocaleString('en-US');
+}

@@ -1,0 +1,48 @@
+/**
+ * The one interface every IO strategy implements (wrk's aeApi* in spirit):
+ * a strategy moves bytes between sockets and a Protocol and knows nothing of
+ * echo, chat or HTTP.
+ */
+import type { ProtocolSpec } from '../workloads/protocol.js';
+
+/** Bytes a connection may have queued unsent before it is closed. */
+export const DEFAULT_WRITE_QUEUE_CAP = 4 * 1024 * 1024;
+
+export interface StrategyOptions {
+  /** Unsent bytes per connection before it is closed and counted. */
+  readonly writeQueueCap: number;
+  /** listen() backlog. */
+  readonly backlog: number;
+  /** Strategy-specific knobs (e.g. blocking's maxThreads); JSON-safe. */
+  readonly extra: Readonly<Record<string, string | number | boolean>>;
+}
+
+export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
+  writeQueueCap: DEFAULT_WRITE_QUEUE_CAP,
+  backlog: 4096,
+  extra: {},
+};
+
+/**
+ * Named event counts a server accumulates: "accepted", "closed: write queue
+ * full", "refused: FD_SETSIZE", "errors: protocol" … The harness reads them
+ * from the `stats` line `serve` prints when it stops.
+ */
+export type ServerCounters = Record<string, number>;
+
+export interface StrategyServer {
+  readonly name: string;
+  /** Bind, listen and start serving; resolves with the bound address. */
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  /** Stop accepting, close every connection, release threads. Bounded. */
+  close(): Promise<void>;
+  /** A snapshot of the counters (may lag a worker thread by a moment). */
+  counters(): ServerCounters;
+}
+
+export type StrategyFactory = (protocol: ProtocolSpec, opts: StrategyOptions) => StrategyServer;
+
+/** Increment a named counter. */
+export function bump(counters: ServerCounters, kind: string, n = 1): void {
+  counters[kind] = (counters[kind] ?? 0) + n;
+}

@@ -1,0 +1,58 @@
+/**
+ * The client half of a workload: a load driver that opens connections,
+ * generates load and verifies every reply.
+ */
+import type { ProtocolOptions } from './protocol.js';
+
+export interface DriverOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  /** Unmeasured load before the window, seconds. */
+  readonly warmupSec: number;
+  /** Measured window, seconds. */
+  readonly durationSec: number;
+  /** A reply slower than this is counted as a timeout and its connection dropped. */
+  readonly timeoutMs: number;
+  /** Connects in flight at once (10,000 connections open reliably in batches). */
+  readonly connectConcurrency: number;
+  /** Deadline for the whole connect phase, ms. */
+  readonly connectTimeoutMs: number;
+  /**
+   * Open loop: total ops/s across all connections, sent on a fixed schedule
+   * whatever the replies do. 0 or absent: closed loop.
+   */
+  readonly rate?: number;
+  /** Workload options (messageSize, …), as the server got them. */
+  readonly protocol: ProtocolOptions;
+  /** Phase changes, so the harness can align its /proc samples with the window. */
+  readonly onPhase?: (phase: DriverPhase) => void;
+}
+
+export type DriverPhase = 'connected' | 'measuring' | 'draining';
+
+/** Everything a driver measured in its window. Plain JSON. */
+export interface DriverResult {
+  /** Connections that completed the handshake. */
+  established: number;
+  /** Operations completed and verified inside the window. */
+  ops: number;
+  /** Payload bytes moved inside the window (both directions). */
+  bytes: number;
+  /** Length of the measured window as the driver timed it, seconds. */
+  windowSec: number;
+  /** Serialized HDR histogram of per-op latency, µs. */
+  histogram: string;
+  /** Failures by kind: connect, reset, closed, timeout, verify, … */
+  errors: Record<string, number>;
+  /** Open loop: ops/s the schedule asked for (absent when closed loop). */
+  targetRate?: number;
+  /** Workload-specific figures (chat deliveries, lost, duplicated, …). */
+  extra: Record<string, number>;
+  /** Extra serialized histograms (chat delivery latency …), µs. */
+  histograms?: Record<string, string>;
+}
+
+export function bumpError(errors: Record<string, number>, kind: string, n = 1): void {
+  errors[kind] = (errors[kind] ?? 0) + n;
+}

@@ -1,0 +1,77 @@
+/**
+ * The phases every driver goes through: connect, warm up (load, not
+ * recorded), measure (recorded), stop. One clock per driver run so that the
+ * window is the same for every connection.
+ */
+import type { DriverOptions, DriverPhase } from './driver.js';
+
+export class LoadClock {
+  /** performance.now() at which recording starts / stops. */
+  windowStart = Number.POSITIVE_INFINITY;
+  windowEnd = Number.POSITIVE_INFINITY;
+  /** False once the window has closed: drivers stop issuing new work. */
+  running = true;
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly opts: Pick<DriverOptions, 'warmupSec' | 'durationSec' | 'onPhase'>) {}
+
+  /** Whether a completion at time `t` falls inside the measured window. */
+  inWindow(t: number): boolean {
+    return t >= this.windowStart && t < this.windowEnd;
+  }
+
+  /** Start warm-up now; resolves when the window has closed. */
+  run(onEnd: () => void): Promise<void> {
+    this.#phase('connected');
+    const now = performance.now();
+    this.windowStart = now + this.opts.warmupSec * 1000;
+    this.windowEnd = this.windowStart + this.opts.durationSec * 1000;
+    return new Promise((resolve) => {
+      this.#timers.push(
+        setTimeout(() => this.#phase('measuring'), this.opts.warmupSec * 1000),
+        setTimeout(
+          () => {
+            this.running = false;
+            this.#phase('draining');
+            onEnd();
+            resolve();
+          },
+          (this.opts.warmupSec + this.opts.durationSec) * 1000,
+        ),
+      );
+    });
+  }
+
+  stop(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.running = false;
+  }
+
+  #phase(p: DriverPhase): void {
+    this.opts.onPhase?.(p);
+  }
+}
+
+/**
+ * Run `open(i)` for i in [0, n) with at most `concurrency` in flight, so ten
+ * thousand connects do not overflow the listen backlog or SYN queue.
+ * Resolves when all have settled or the deadline passed.
+ */
+export async function boundedAll(
+  n: number,
+  concurrency: number,
+  deadlineMs: number,
+  open: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const deadline = performance.now() + deadlineMs;
+  const lane = async (): Promise<void> => {
+    while (next < n && performance.now() < deadline) {
+      const i = next++;
+      await open(i);
+    }
+  };
+  const lanes: Promise<void>[] = [];
+  for (let k = 0; k < Math.min(n, Math.max(1, concurrency)); k++) lanes.push(lane());
+  await Promise.all(lanes);
+}

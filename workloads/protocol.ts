@@ -1,0 +1,66 @@
+/**
+ * The sans-IO contract between a workload and a strategy (h11/hyper style).
+ *
+ * A workload's server half is a `Protocol`: bytes in, bytes out, no sockets
+ * and no timers of its own. A strategy owns the sockets and moves bytes
+ * between them and one `Session` per connection. Everything here must work
+ * in any thread, so a protocol is described by a serializable `ProtocolSpec`
+ * and re-created in each thread that needs it.
+ */
+
+/** One accepted connection, as a session sees it. Owned by the strategy. */
+export interface Conn {
+  /** Unique per server process (not reused while the server lives). */
+  readonly id: number;
+  /**
+   * Send bytes, in order. The strategy sends what the socket takes now and
+   * keeps the unsent tail, copying anything it keeps out of its own reusable
+   * receive buffer, so echo may write the receive view straight back.
+   * Protocols never mutate bytes after passing them here. Never loses
+   * bytes: a connection whose unsent queue passes the cap is closed and
+   * counted, not silently truncated.
+   */
+  write(bytes: Uint8Array): void;
+  /** Flush what is queued, then close. Idempotent. */
+  close(): void;
+}
+
+/** The set of live connections of one server, for fan-out (chat). */
+export interface Hub {
+  /** Queue `bytes` on every live connection, the caller's included. */
+  broadcast(bytes: Uint8Array): void;
+  /** Live connections right now. */
+  readonly size: number;
+}
+
+/** Per-connection protocol state. */
+export interface Session {
+  /** Bytes arrived from the peer. The view is only valid during the call. */
+  onData(bytes: Uint8Array): void;
+  /** The peer closed (EOF), reset, or the server is shutting down. */
+  onClose(): void;
+  /**
+   * Called by the strategy at least once a second while the connection
+   * lives, so protocols can implement deadlines (HTTP 408, idle close)
+   * without owning timers.
+   */
+  tick?(nowMs: number): void;
+}
+
+export interface Protocol {
+  open(conn: Conn, hub: Hub): Session;
+  /**
+   * The reason a strategy records when it closes a connection of this
+   * protocol because its write queue passed the cap, e.g. "slow consumer".
+   */
+  readonly overflowReason?: string;
+}
+
+/** JSON-safe options shared by a workload's server and client halves. */
+export type ProtocolOptions = Readonly<Record<string, string | number | boolean>>;
+
+/** A serializable description of a protocol; every thread rebuilds it. */
+export interface ProtocolSpec {
+  readonly workload: string;
+  readonly options: ProtocolOptions;
+}
