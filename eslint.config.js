@@ -15,6 +15,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-non-null-assertion': 'error',
       '@typescript-eslint/no-unnecessary-condition': 'off',
+      // Arrow shorthands for callbacks (`on('x', () => f())`) are idiomatic Node.
+      '@typescript-eslint/no-confusing-void-expression': 'off',
       'no-restricted-imports': [
         'error',
         { paths: [{ name: 'koffi', message: 'Only strategies/sys/ may touch FFI.' }] },

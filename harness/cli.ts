@@ -2,7 +2,7 @@
 /**
  * The iomodels CLI (yargs). Every user error is one line on stderr and exit 2.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import yargs from 'yargs';
@@ -16,6 +16,7 @@ import { intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
+import { toolVersion } from './version.js';
 
 function fail(message: string): never {
   process.stderr.write(`iomodels: ${message}\n`);
@@ -35,9 +36,10 @@ function timestamp(): string {
 /** Workload options shared by serve and bench. */
 function protocolOptions(argv: Record<string, unknown>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  if (argv['protocolJson'] !== undefined) {
+  const json = argv['protocolJson'];
+  if (typeof json === 'string') {
     try {
-      Object.assign(out, JSON.parse(String(argv['protocolJson'])));
+      Object.assign(out, JSON.parse(json));
     } catch {
       throw new UsageError('--protocol-json is not valid JSON');
     }
@@ -163,7 +165,7 @@ const cli = yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command: list, serve, bench, report')
   .strict()
   .help()
-  .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string)
+  .version(toolVersion())
   .fail((msg, err) => {
     if (err instanceof UsageError) fail(err.message);
     if (err !== undefined && err !== null) {

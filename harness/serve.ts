@@ -44,26 +44,27 @@ export async function runServe(o: ServeOptions): Promise<void> {
     if (isErrno(err, 'EACCES')) throw new UsageError(`port ${o.port} needs privileges: use a port above 1023 or 0`);
     throw err;
   }
-  const hostText = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-  process.stdout.write(`listening on ${hostText}:${addr.port}\n`);
-
+  // Handlers go in before the ready line: a parent may signal the moment it
+  // reads it, and a pipe write is synchronous on Linux.
   let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    const hard = setTimeout(() => finish(), CLOSE_DEADLINE_MS);
-    hard.unref();
-    server.close().then(finish, (err: unknown) => {
-      process.stderr.write(`iomodels: close failed: ${String(err)}\n`);
-      finish();
-    });
-  };
   let finished = false;
   const finish = (): void => {
     if (finished) return;
     finished = true;
     process.stdout.write(`stats ${JSON.stringify(server.counters())}\n`, () => process.exit(0));
   };
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const hard = setTimeout(finish, CLOSE_DEADLINE_MS);
+    hard.unref();
+    server.close().then(finish, (err: unknown) => {
+      process.stderr.write(`iomodels: close failed: ${String(err)}\n`);
+      finish();
+    });
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  const hostText = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  process.stdout.write(`listening on ${hostText}:${addr.port}\n`);
 }
