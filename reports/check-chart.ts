@@ -5,7 +5,7 @@
  * (Chart.js on @napi-rs/canvas) so it does not depend on the report charts.
  */
 import { writeFileSync } from 'node:fs';
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title, type Plugin } from 'chart.js';
 import type { Comparison, Side } from '../harness/check.js';
 
@@ -24,11 +24,10 @@ function ciOf(s: Side | undefined): readonly [number, number] | null {
 }
 
 /** Chart.js draws no error bars of its own: a few lines per bar, after the bars. */
-function errorBars(bars: Bars): Plugin<'bar'> {
+function errorBars(ctx: SKRSContext2D, bars: Bars): Plugin<'bar'> {
   return {
     id: 'iomodelsErrorBars',
     afterDatasetsDraw(chart) {
-      const { ctx } = chart;
       const y = chart.scales['y'];
       if (y === undefined) return;
       ctx.save();
@@ -58,28 +57,41 @@ function errorBars(bars: Bars): Plugin<'bar'> {
   };
 }
 
-const whiteBackground: Plugin<'bar'> = {
-  id: 'iomodelsWhiteBackground',
-  beforeDraw(chart) {
-    const { ctx } = chart;
-    ctx.save();
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, chart.width, chart.height);
-    ctx.restore();
-  },
-};
+/** PNGs are transparent otherwise, and unreadable in a dark viewer. */
+function whiteBackground(ctx: SKRSContext2D): Plugin<'bar'> {
+  return {
+    id: 'iomodelsWhiteBackground',
+    beforeDraw(chart) {
+      ctx.save();
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, chart.width, chart.height);
+      ctx.restore();
+    },
+  };
+}
+
+/** Skia draws no text at all without a real font: take a common sans if the system has one. */
+function fontFamily(): string {
+  const families = new Set(GlobalFonts.families.map((f) => f.family));
+  return ['DejaVu Sans', 'Liberation Sans', 'Noto Sans', 'Arial', 'Helvetica'].find((f) => families.has(f)) ?? GlobalFonts.families[0]?.family ?? 'sans-serif';
+}
 
 /** Draw the comparison of every cell measured on both sides into a PNG file. */
 export async function renderCheckChart(comparisons: readonly Comparison[], file: string, o: { normalized: boolean }): Promise<void> {
   const shown = comparisons.filter((c) => c.baseline !== undefined && c.current !== undefined);
-  const labels = shown.map((c) => (c.verdict === 'regression' ? `${c.cell} ✗ REGRESSION` : `${c.cell} (${c.verdict})`));
+  const labels = shown.map((c) => {
+    const cb = c.verdict !== 'unreliable (client-bound)' && (c.baseline?.clientBound === true || c.current?.clientBound === true) ? ', client-bound' : '';
+    return c.verdict === 'regression' ? `${c.cell} ✗ REGRESSION` : `${c.cell} (${c.verdict}${cb})`;
+  });
   const med = (s: Side | undefined): number | null => (s !== undefined && Number.isFinite(s.median) ? s.median : null);
   const canvas = createCanvas(WIDTH, HEIGHT);
+  const ctx = canvas.getContext('2d');
   const bars: Bars = [shown.map((c) => ciOf(c.baseline)), shown.map((c) => ciOf(c.current))];
-  Chart.defaults.font.family = 'DejaVu Sans, sans-serif';
+  Chart.defaults.font.family = fontFamily();
   Chart.defaults.font.size = 16;
   Chart.defaults.color = '#222222';
-  const chart = new Chart(canvas as unknown as HTMLCanvasElement, {
+  // @napi-rs/canvas implements the 2D context surface Chart.js draws with (Chart.js runs on its BasicPlatform: no DOM).
+  const chart = new Chart(ctx, {
     type: 'bar',
     data: {
       labels,
@@ -111,7 +123,7 @@ export async function renderCheckChart(comparisons: readonly Comparison[], file:
         },
       },
     },
-    plugins: [whiteBackground, errorBars(bars)],
+    plugins: [whiteBackground(ctx), errorBars(ctx, bars)],
   });
   const png = await canvas.encode('png');
   chart.destroy();
