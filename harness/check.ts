@@ -16,8 +16,10 @@ import { loadResults } from './results-file.js';
 import { bootstrapMedianCI, mannWhitneyU, median, minOneSidedP, type Interval } from './stats.js';
 
 export interface CheckOptions {
-  baseline: string;
-  current: string;
+  /** Results files of the reference run(s); several are pooled (interleaved A/B runs). */
+  baseline: readonly string[];
+  /** Results files of the run(s) under test. */
+  current: readonly string[];
   /** Smallest slowdown that counts, as a fraction (0.05 = 5%). */
   tolerance: number;
   /** Significance level of the one-sided test. */
@@ -139,15 +141,49 @@ export function repsNeeded(alpha: number): number {
   return n;
 }
 
+/** How a side is named in messages: its file, or its first file and a count. */
+export function sideLabel(files: readonly string[]): string {
+  return files.length <= 1 ? (files[0] ?? '') : `${files[0] ?? ''} (+${files.length - 1} more)`;
+}
+
+/**
+ * Pool several results files of one side into one: CI can alternate base
+ * and head runs (A B A B …) so drift hits both alike, then compare the
+ * pools. Repetition indices are renumbered so they stay distinct, file by
+ * file. Files of one side must measure the same thing.
+ */
+export function poolResults(files: readonly string[], loaded: readonly Results[]): Results {
+  const first = loaded[0];
+  if (first === undefined) throw new UsageError('no results file given');
+  loaded.forEach((r, i) => {
+    const f = files[i] ?? '';
+    if (r.cells.length === 0) throw new UsageError(`${f}: no cells (an empty or interrupted run): nothing to compare`);
+    if (canonical(r.plan.protocol) !== canonical(first.plan.protocol) || (r.plan.rate ?? 0) !== (first.plan.rate ?? 0)) {
+      throw new UsageError(`${f}: plan.protocol/rate differ from ${files[0] ?? ''} of the same side; pooled runs must measure the same thing`);
+    }
+  });
+  if (loaded.length === 1) return first;
+  const cells: Cell[] = [];
+  let offset = 0;
+  for (const r of loaded) {
+    const span = Math.max(...r.cells.map((c) => c.rep)) + 1;
+    for (const c of r.cells) cells.push({ ...c, rep: c.rep + offset });
+    offset += span;
+  }
+  return { ...first, complete: loaded.every((r) => r.complete), cells };
+}
+
 /** Refuse pairs of files that measure different things (exit 2). */
 function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
-  if (base.cells.length === 0) throw new UsageError(`${o.baseline}: no cells (an empty or interrupted run): nothing to compare`);
-  if (cur.cells.length === 0) throw new UsageError(`${o.current}: no cells (an empty or interrupted run): nothing to compare`);
+  const bl = sideLabel(o.baseline);
+  const cl = sideLabel(o.current);
+  if (base.cells.length === 0) throw new UsageError(`${bl}: no cells (an empty or interrupted run): nothing to compare`);
+  if (cur.cells.length === 0) throw new UsageError(`${cl}: no cells (an empty or interrupted run): nothing to compare`);
   const bp = canonical(base.plan.protocol);
   const cp = canonical(cur.plan.protocol);
-  if (bp !== cp) throw new UsageError(`${o.current}: workload options plan.protocol ${cp} differ from the baseline's ${bp} (${o.baseline}); the runs measure different things`);
+  if (bp !== cp) throw new UsageError(`${cl}: workload options plan.protocol ${cp} differ from the baseline's ${bp} (${bl}); the runs measure different things`);
   if ((base.plan.rate ?? 0) !== (cur.plan.rate ?? 0)) {
-    throw new UsageError(`${o.current}: plan.rate ${cur.plan.rate} differs from the baseline's ${base.plan.rate} (${o.baseline}); open- and closed-loop throughput are not comparable`);
+    throw new UsageError(`${cl}: plan.rate ${cur.plan.rate} differs from the baseline's ${base.plan.rate} (${bl}); runs at different rates are not comparable`);
   }
 }
 
@@ -162,11 +198,11 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
       const ks = [...m.keys()];
       return ks.slice(0, 4).join(', ') + (ks.length > 4 ? `, … (${ks.length})` : '');
     };
-    throw new UsageError(`${o.current}: no cell in common with the baseline ${o.baseline} (baseline: ${list(bg)}; current: ${list(cg)})`);
+    throw new UsageError(`${sideLabel(o.current)}: no cell in common with the baseline ${sideLabel(o.baseline)} (baseline: ${list(bg)}; current: ${list(cg)})`);
   }
   const ref = o.normalizeTo;
-  const bDiv = ref === undefined ? undefined : referenceDivisor(o.baseline, bg, ref);
-  const cDiv = ref === undefined ? undefined : referenceDivisor(o.current, cg, ref);
+  const bDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.baseline), bg, ref);
+  const cDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.current), cg, ref);
   const refKey = ref === undefined ? undefined : cellKey(ref);
 
   const keys = [...bg.keys(), ...[...cg.keys()].filter((k) => !bg.has(k))];
@@ -254,7 +290,7 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
   const lines: string[] = ['## iomodels check', ''];
   const how = normalized ? `, each cell divided by ${cellKey(o.normalizeTo ?? { strategy: '', workload: '', connections: 0 })} of the same run` : '';
   lines.push(
-    `Baseline \`${o.baseline}\` vs current \`${o.current}\`: throughput (ops/s${how}), median [95% bootstrap CI] over repetitions. ` +
+    `Baseline \`${o.baseline.join(' ')}\` vs current \`${o.current.join(' ')}\`: throughput (ops/s${how}), median [95% bootstrap CI] over repetitions. ` +
       `A regression must be slower by more than ${+(o.tolerance * 100).toFixed(2)}% **and** significant (one-sided Mann-Whitney U, p < ${o.alpha}).`,
     '',
   );
@@ -295,8 +331,8 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
 
 /** Load, compare, print, append to $GITHUB_STEP_SUMMARY, draw. Returns the exit code. */
 export async function runCheck(o: CheckOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<0 | 1> {
-  const base = loadResults(o.baseline);
-  const cur = loadResults(o.current);
+  const base = poolResults(o.baseline, o.baseline.map(loadResults));
+  const cur = poolResults(o.current, o.current.map(loadResults));
   const outcome = compareResults(o, base, cur);
   write(outcome.markdown);
   const summary = process.env['GITHUB_STEP_SUMMARY'];

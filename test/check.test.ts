@@ -207,6 +207,25 @@ describe('check verdicts', () => {
   });
 });
 
+describe('check pools several files per side (interleaved A/B runs)', () => {
+  it('five single-repetition runs per side give a verdict', () => {
+    const a = base5.map((v) => file(results([{ ops: [v] }])));
+    const same = base5.map((v) => file(results([{ ops: [v * 1.01] }])));
+    const slow = base5.map((v) => file(results([{ ops: [v * 0.75] }])));
+    const ok = check(['--baseline', ...a, '--current', ...same]);
+    assert.equal(ok.code, 0, `pooled A/A passes; stdout:\n${ok.stdout}`);
+    assert.match(row(ok.stdout, 'libuv/echo/100'), /\(n=5\)/, 'five pooled repetitions per side');
+    const bad = check(['--baseline', ...a, '--current', ...slow]);
+    assert.equal(bad.code, 1, 'pooled 25% slowdown fails');
+    assert.match(row(bad.stdout, 'libuv/echo/100'), /REGRESSION/, 'names the cell');
+  });
+  it('a pooled file that measured something else is refused by name', () => {
+    const a = file(results([{ ops: [10_000] }]));
+    const odd = file(results([{ ops: [10_000] }], { messageSize: 512 }));
+    assertUnusable(['--baseline', a, odd, '--current', a], new RegExp(`${path.basename(odd)}: plan.protocol/rate differ`));
+  });
+});
+
 describe('check refuses unusable input (exit 2, one line naming the file)', () => {
   const good = file(results([{ ops: base5 }]));
   it('corrupt, empty, missing or foreign baseline', () => {
