@@ -76,6 +76,7 @@ function results(groups: Group[], protocol: Record<string, number> = { messageSi
       clientCpus: '1',
       protocol,
       timeoutMs: 5000,
+      maxServerRssBytes: 2 ** 30,
     },
     cells,
   };
