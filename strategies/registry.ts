@@ -29,6 +29,13 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     availability: always,
     load: async () => (await import('./libuv.js')).createLibuvServer,
   },
+  {
+    name: 'blocking',
+    model: 'blocking IO, thread per connection',
+    description: 'blocking accept/recv/send, one worker_thread per live connection (piscina pool: --max-threads, --max-queue)',
+    availability: () => (process.platform === 'win32' ? { ok: false, reason: 'needs POSIX sockets through libc' } : { ok: true }),
+    load: async () => (await import('./blocking/index.js')).createBlockingServer,
+  },
 ];
 
 export function strategyNames(): string[] {
