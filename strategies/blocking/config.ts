@@ -36,7 +36,7 @@ function intOption(extra: Readonly<Record<string, unknown>>, key: string, dflt: 
   const v = extra[key];
   if (v === undefined) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`blocking: ${key} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    throw new RangeError(`blocking: ${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   }
   return v;
 }
@@ -51,7 +51,7 @@ export function blockingOptions(extra: Readonly<Record<string, unknown>>): Block
   return typeof pm === 'string' ? { ...o, protocolModule: pm } : o;
 }
 
-/** workerData of every pool thread and of the acceptor. */
+/** What every pool thread and the acceptor need (a SharedArrayBuffer is shared, not copied). */
 export interface ThreadData {
   readonly sab: SharedArrayBuffer;
   readonly spec: ProtocolSpec;
@@ -77,7 +77,9 @@ export interface AcceptedMsg {
 }
 
 /** Main → pool: one connection task, alive as long as the connection. */
-export type ConnectionTask = AcceptedMsg;
+export interface ConnectionTask extends AcceptedMsg {
+  readonly data: ThreadData;
+}
 
 /** Pool → main when the connection ends. */
 export interface ConnectionResult {

@@ -6,7 +6,6 @@
  * the peer's window is full. The task lasts as long as the connection, so
  * the pool thread is this connection's thread for its whole life.
  */
-import { workerData } from 'piscina';
 import {
   allocBuffer,
   close,
@@ -24,8 +23,7 @@ import {
   SO_RCVTIMEO,
   SO_SNDTIMEO,
 } from '../sys/index.js';
-import type { Conn, Hub, Protocol, Session } from '../../workloads/protocol.js';
-import { createProtocol } from '../../workloads/registry.js';
+import type { Conn, Hub, Protocol, ProtocolSpec, Session } from '../../workloads/protocol.js';
 import { isThreadData, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
 import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN } from './table.js';
 
@@ -47,10 +45,12 @@ interface ThreadState {
 
 let state: ThreadState | undefined;
 
-async function threadState(): Promise<ThreadState> {
+async function threadState(data: unknown): Promise<ThreadState> {
   if (state !== undefined) return state;
-  const data: unknown = workerData;
-  if (!isThreadData(data)) throw new Error('blocking: pool thread started without its workerData');
+  // Config rides on every task rather than piscina's workerData, so a pool
+  // thread never loads piscina's main module: thread start-up is the cost
+  // this strategy pays per connection.
+  if (!isThreadData(data)) throw new Error('blocking: connection task without its thread data');
   const table = new ConnTable(data.sab);
   let protocol: Protocol;
   if (data.protocolModule !== undefined) {
@@ -58,7 +58,7 @@ async function threadState(): Promise<ThreadState> {
     if (typeof mod.createProtocol !== 'function') throw new Error(`${data.protocolModule} exports no createProtocol`);
     protocol = mod.createProtocol(data.spec.options);
   } else {
-    protocol = createProtocol(data.spec);
+    protocol = await loadProtocol(data.spec);
   }
   state = { data, table, protocol, hub: new SharedHub(table), buf: allocBuffer(RECV_BUFFER) };
   return state;
@@ -67,6 +67,30 @@ async function threadState(): Promise<ThreadState> {
 const closeFd = (fd: number): void => {
   close(fd);
 };
+
+/**
+ * The workload's protocol without the workload registry: the registry also
+ * loads every client driver, which doubled a pool thread's start-up (the
+ * cost paid per connection here). Each workload folder has a protocol.js
+ * with one create…Protocol(options) export; anything else falls back to the
+ * registry.
+ */
+async function loadProtocol(spec: ProtocolSpec): Promise<Protocol> {
+  if (/^[a-z0-9-]+$/.test(spec.workload)) {
+    try {
+      const mod = (await import(`../../workloads/${spec.workload}/protocol.js`)) as Record<string, unknown>;
+      for (const [name, f] of Object.entries(mod)) {
+        if (/^create\w*Protocol$/.test(name) && typeof f === 'function') {
+          return (f as (o: ProtocolSpec['options']) => Protocol)(spec.options);
+        }
+      }
+    } catch {
+      // No such file: use the registry.
+    }
+  }
+  const { createProtocol } = await import('../../workloads/registry.js');
+  return createProtocol(spec);
+}
 
 function logOnce(table: ConnTable, kind: number, what: string, err: unknown): void {
   if (!table.firstLog(kind)) return;
@@ -133,7 +157,7 @@ class SharedHub implements Hub {
 /** The piscina task (named export; see index.ts). */
 export async function serveConnection(task: ConnectionTask): Promise<ConnectionResult> {
   const waitUs = Math.max(0, nowUs() - task.acceptedUs);
-  const st = await threadState();
+  const st = await threadState(task.data);
   const { table } = st;
   if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
   if (table.stopping || !table.open(task.fd)) {

@@ -74,7 +74,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       table.addInFlight(-1);
       return;
     }
-    const p = pool.run(m).then(
+    const p = pool.run({ ...m, data: threadData }).then(
       (r) => {
         waits.push(r.waitUs);
       },
@@ -169,7 +169,6 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         // The acceptor enforces max-threads + max-queue; piscina's own limit
         // would only race it.
         maxQueue: Infinity,
-        workerData: threadData,
         recordTiming: false,
       });
       const a = new Worker(ACCEPTOR_URL, {
