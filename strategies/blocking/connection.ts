@@ -6,6 +6,7 @@
  * the peer's window is full. The task lasts as long as the connection, so
  * the pool thread is this connection's thread for its whole life.
  */
+import { workerData } from 'node:worker_threads';
 import {
   allocBuffer,
   close,
@@ -25,15 +26,13 @@ import {
 } from '../sys/index.js';
 import type { Conn, Hub, Protocol, ProtocolSpec, Session } from '../../workloads/protocol.js';
 import { isThreadData, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
-import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN } from './table.js';
+import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN, STARVED_US } from './table.js';
 
 const RECV_BUFFER = 64 * 1024;
 /** A protocol with tick() gets recv woken this often (SO_RCVTIMEO) while idle. */
 const TICK_MS = 1000;
 /** After conn.close(): how long we drain the peer's bytes waiting for its FIN. */
 const LINGER_MS = 2000;
-/** A connection that waited longer than this for a thread counts as starved. */
-const STARVED_US = 1_000_000;
 
 interface ThreadState {
   readonly data: ThreadData;
@@ -44,6 +43,16 @@ interface ThreadState {
 }
 
 let state: ThreadState | undefined;
+
+// Every import above (koffi included) has loaded: tell the main thread, which
+// must not terminate a thread in the middle of koffi's initialization (that
+// aborts the process) and so waits for this before destroying the pool.
+{
+  const wd: unknown = workerData;
+  if (typeof wd === 'object' && wd !== null && (wd as { sab?: unknown }).sab instanceof SharedArrayBuffer) {
+    new ConnTable((wd as { sab: SharedArrayBuffer }).sab).threadLoaded();
+  }
+}
 
 async function threadState(data: unknown): Promise<ThreadState> {
   if (state !== undefined) return state;

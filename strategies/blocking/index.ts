@@ -24,10 +24,13 @@ import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.j
 import type { ProtocolSpec } from '../../workloads/protocol.js';
 import type { ServerCounters, StrategyOptions, StrategyServer } from '../strategy.js';
 import { blockingOptions, type AcceptedMsg, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
-import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs } from './table.js';
+import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs, STARVED_US } from './table.js';
 
-/** close() waits this long for the pool to drain after every socket is shut down. */
-const DRAIN_MS = 1000;
+/** close() finishes within this (serve exits anyway at 1.5 s). */
+const CLOSE_BUDGET_MS = 1300;
+const ACCEPTOR_EXIT_MS = 300;
+/** Pool threads that may be starting at once (see pump). */
+const MAX_STARTING = 2;
 /** Idle pool threads are kept this long, so a new connection reuses one. */
 const IDLE_TIMEOUT_MS = 10_000;
 
@@ -58,23 +61,31 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
   const waits: number[] = [];
   const tasks = new Set<Promise<void>>();
   let pool: Piscina<ConnectionTask, ConnectionResult> | undefined;
-  let acceptor: Worker | undefined;
   let acceptorExit: Promise<void> = Promise.resolve();
   let listenFd = -1;
   let threadsPeak = 0;
   let closing: Promise<void> | undefined;
 
-  const dispatch = (m: AcceptedMsg): void => {
-    if (pool === undefined || table.stopping) {
-      // Accepted just as we stopped: no thread will ever take it.
-      waits.push(Math.max(0, nowUs() - m.acceptedUs));
-      table.bump('pool: never served');
-      table.bump('closed');
-      table.release(m.fd, (fd) => closeFd(fd));
-      table.addInFlight(-1);
-      return;
-    }
-    const p = pool.run({ ...m, data: threadData }).then(
+  /** Accepted connections not yet handed to piscina (see pump). */
+  const backlog: AcceptedMsg[] = [];
+  let threadsDestroyed = 0;
+  let pumpTimer: NodeJS.Timeout | undefined;
+
+  const neverServed = (m: AcceptedMsg): void => {
+    const waitUs = Math.max(0, nowUs() - m.acceptedUs);
+    waits.push(waitUs);
+    if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
+    table.bump('pool: never served');
+    table.bump('closed');
+    table.release(m.fd, (fd) => closeFd(fd));
+    table.addInFlight(-1);
+  };
+
+  /** Pool threads created whose modules are still loading. */
+  const starting = (): number => (pool === undefined ? 0 : Math.max(0, pool.threads.length - (table.threadsLoaded - threadsDestroyed)));
+
+  const run = (p: Piscina<ConnectionTask, ConnectionResult>, m: AcceptedMsg): void => {
+    const task = p.run({ ...m, data: threadData }).then(
       (r) => {
         waits.push(r.waitUs);
       },
@@ -92,12 +103,55 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         }
       },
     );
-    const tracked = p.finally(() => {
+    const tracked = task.finally(() => {
       table.addInFlight(-1);
       tasks.delete(tracked);
+      pump();
     });
     tasks.add(tracked);
-    threadsPeak = Math.max(threadsPeak, pool.threads.length);
+    threadsPeak = Math.max(threadsPeak, p.threads.length);
+  };
+
+  /**
+   * Hand waiting connections to piscina: at once when a pool thread is free
+   * (or one that is starting will take it), and otherwise let it start a new
+   * thread, but only MAX_STARTING at a time. piscina would start one per
+   * queued task at once; a storm of hundreds of isolates starting together
+   * starves the running connections of CPU, and a thread terminated in the
+   * middle of loading koffi aborts the process, so close() must be able to
+   * wait for the few that are starting.
+   */
+  function pump(): void {
+    const p = pool;
+    if (p === undefined) return;
+    while (backlog.length > 0) {
+      if (table.stopping) {
+        for (const m of backlog.splice(0)) neverServed(m);
+        return;
+      }
+      const free = p.threads.length > tasks.size;
+      const canStart = p.threads.length < bo.maxThreads && starting() < MAX_STARTING;
+      if (!free && !canStart) break;
+      const m = backlog.shift();
+      if (m !== undefined) run(p, m);
+    }
+    // Threads finish loading without telling the event loop: look again soon.
+    if (backlog.length > 0 && pumpTimer === undefined) {
+      pumpTimer = setTimeout(() => {
+        pumpTimer = undefined;
+        pump();
+      }, 5);
+    }
+  }
+
+  const dispatch = (m: AcceptedMsg): void => {
+    if (pool === undefined || table.stopping) {
+      // Accepted just as we stopped: no thread will ever take it.
+      neverServed(m);
+      return;
+    }
+    backlog.push(m);
+    pump();
   };
 
   const shutdownAllLive = (): void => {
@@ -106,24 +160,26 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
   };
 
   async function doClose(): Promise<void> {
+    const deadline = performance.now() + CLOSE_BUDGET_MS;
     table.stop();
     if (listenFd >= 0) {
       // Wakes the acceptor's accept(2) with EINVAL (Linux).
       shutdown(listenFd, SHUT_RDWR);
-      await Promise.race([acceptorExit, delay(300)]);
-      if (acceptor !== undefined) {
-        // Where shutdown does not wake accept (BSD), terminate() cannot either
-        // until it returns; a stuck acceptor holds no connection, so go on.
-        void acceptor.terminate();
-      }
+      await Promise.race([acceptorExit, delay(ACCEPTOR_EXIT_MS)]);
+      // Where shutdown does not wake accept (BSD) the acceptor holds no
+      // connection; it ends with the process.
     }
-    // Every blocked recv/send returns; queued tasks see `stopping` and close.
+    // Every blocked recv/send returns; waiting connections are closed unserved.
+    pump();
     shutdownAllLive();
     const drained = Promise.allSettled([...tasks]).then(() => undefined);
-    await Promise.race([drained, delay(DRAIN_MS)]);
+    await Promise.race([drained, delay(Math.max(0, deadline - performance.now()))]);
     // Anything registered after the first sweep (a message in flight).
     shutdownAllLive();
-    if (pool !== undefined) await Promise.race([pool.destroy(), delay(300)]);
+    // Never terminate a thread that is still loading koffi (see pump).
+    while (starting() > 0 && performance.now() < deadline) await delay(5);
+    if (pool !== undefined && starting() === 0) await Promise.race([pool.destroy(), delay(Math.max(50, deadline - performance.now()))]);
+    if (pumpTimer !== undefined) clearTimeout(pumpTimer);
     if (listenFd >= 0) {
       closeFd(listenFd);
       listenFd = -1;
@@ -170,11 +226,15 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         // would only race it.
         maxQueue: Infinity,
         recordTiming: false,
+        // Only for the "loaded" signal (connection.ts); tasks carry the rest.
+        workerData: { sab: table.sab },
+      });
+      pool.on('workerDestroy', () => {
+        threadsDestroyed++;
       });
       const a = new Worker(ACCEPTOR_URL, {
         workerData: { ...threadData, listenFd: l.fd, maxInFlight: bo.maxThreads + bo.maxQueue } satisfies ThreadData,
       });
-      acceptor = a;
       acceptorExit = new Promise((resolve) => a.once('exit', () => resolve()));
       a.on('message', (m: AcceptedMsg) => dispatch(m));
       a.on('error', (err) => {

@@ -52,7 +52,8 @@ const H_INFLIGHT = 4;
 const H_QUEUED_PEAK = 5;
 const H_HIGH_FD = 6;
 const H_LOGGED = 7; // bit per log kind: each kind is logged once per process
-const H_COUNTERS = 8;
+const H_LOADED = 8;
+const H_COUNTERS = 9;
 const HEADER_WORDS = H_COUNTERS + COUNTER_NAMES.length;
 
 // Slot words.
@@ -70,6 +71,12 @@ export const CLOSING = 4;
 
 /** fds at or above this are refused ("refused: fd table full"); 1 MiB of table. */
 export const DEFAULT_TABLE_CAPACITY = 65_536;
+
+/**
+ * A connection that waited longer than this for a thread is "starved": far
+ * beyond a thread's start-up, it was waiting for another connection to end.
+ */
+export const STARVED_US = 1_000_000;
 
 /** Bits of H_LOGGED. */
 export const LOG_PROTOCOL = 1;
@@ -122,6 +129,15 @@ export class ConnTable {
   /** True exactly once per kind per process: log the first, count the rest. */
   firstLog(kind: number): boolean {
     return (Atomics.or(this.#a, H_LOGGED, kind) & kind) === 0;
+  }
+
+  /** Pool threads whose modules (koffi included) finished loading. */
+  get threadsLoaded(): number {
+    return Atomics.load(this.#a, H_LOADED);
+  }
+
+  threadLoaded(): void {
+    Atomics.add(this.#a, H_LOADED, 1);
   }
 
   /** Connections handed to the pool and not yet finished (running + queued). */
