@@ -27,6 +27,7 @@ const listenFd = data.listenFd;
 const maxInFlight = data.maxInFlight;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let nextId = 1;
+port.postMessage('ready');
 
 for (;;) {
   const fd = accept(listenFd, true);

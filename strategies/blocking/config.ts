@@ -87,4 +87,6 @@ export interface ConnectionResult {
   readonly waitUs: number;
   /** False: the server stopped before a thread served it. */
   readonly served: boolean;
+  /** The thread did not load FFI (stopping): the main thread closes the fd. */
+  readonly closeInMain?: boolean;
 }

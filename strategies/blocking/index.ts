@@ -78,16 +78,13 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     table.bump('pool: never served');
     table.bump('closed');
     table.release(m.fd, (fd) => closeFd(fd));
-    table.addInFlight(-1);
   };
-
-  /** Pool threads created whose modules are still loading. */
-  const starting = (): number => (pool === undefined ? 0 : Math.max(0, pool.threads.length - (table.threadsLoaded - threadsDestroyed)));
 
   const run = (p: Piscina<ConnectionTask, ConnectionResult>, m: AcceptedMsg): void => {
     const task = p.run({ ...m, data: threadData }).then(
       (r) => {
-        waits.push(r.waitUs);
+        if (r.closeInMain === true) neverServed(m);
+        else waits.push(r.waitUs);
       },
       (err: unknown) => {
         // The thread died under the task (or piscina refused it): close the
@@ -117,21 +114,23 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
    * (or one that is starting will take it), and otherwise let it start a new
    * thread, but only MAX_STARTING at a time. piscina would start one per
    * queued task at once; a storm of hundreds of isolates starting together
-   * starves the running connections of CPU, and a thread terminated in the
-   * middle of loading koffi aborts the process, so close() must be able to
-   * wait for the few that are starting.
+   * starves the running connections of CPU.
    */
   function pump(): void {
     const p = pool;
     if (p === undefined) return;
     while (backlog.length > 0) {
       if (table.stopping) {
-        for (const m of backlog.splice(0)) neverServed(m);
+        for (const m of backlog.splice(0)) {
+          neverServed(m);
+          table.addInFlight(-1);
+        }
         return;
       }
-      const free = p.threads.length > tasks.size;
-      const canStart = p.threads.length < bo.maxThreads && starting() < MAX_STARTING;
-      if (!free && !canStart) break;
+      // piscina starts a new thread for every task it cannot hand to a ready
+      // one at once: never give it more than MAX_STARTING such tasks.
+      const ready = table.threadsLoaded - threadsDestroyed;
+      if (tasks.size >= Math.min(bo.maxThreads, ready + MAX_STARTING)) break;
       const m = backlog.shift();
       if (m !== undefined) run(p, m);
     }
@@ -148,6 +147,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     if (pool === undefined || table.stopping) {
       // Accepted just as we stopped: no thread will ever take it.
       neverServed(m);
+      table.addInFlight(-1);
       return;
     }
     backlog.push(m);
@@ -176,9 +176,10 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     await Promise.race([drained, delay(Math.max(0, deadline - performance.now()))]);
     // Anything registered after the first sweep (a message in flight).
     shutdownAllLive();
-    // Never terminate a thread that is still loading koffi (see pump).
-    while (starting() > 0 && performance.now() < deadline) await delay(5);
-    if (pool !== undefined && starting() === 0) await Promise.race([pool.destroy(), delay(Math.max(50, deadline - performance.now()))]);
+    // Never terminate a thread inside koffi's initialization (connection.ts);
+    // `stopping` keeps new ones out, so this wait is one load at most.
+    while (table.loading > 0 && performance.now() < deadline + 150) await delay(2);
+    if (pool !== undefined) await Promise.race([pool.destroy(), delay(Math.max(50, deadline - performance.now()))]);
     if (pumpTimer !== undefined) clearTimeout(pumpTimer);
     if (listenFd >= 0) {
       closeFd(listenFd);
@@ -236,12 +237,21 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         workerData: { ...threadData, listenFd: l.fd, maxInFlight: bo.maxThreads + bo.maxQueue } satisfies ThreadData,
       });
       acceptorExit = new Promise((resolve) => a.once('exit', () => resolve()));
-      a.on('message', (m: AcceptedMsg) => dispatch(m));
+      // Resolve once the acceptor has loaded koffi: a thread must not be
+      // terminated (process.exit) while koffi initializes (connection.ts).
+      const ready = new Promise<void>((resolve, reject) => {
+        a.once('error', reject);
+        a.once('exit', () => reject(new Error('blocking: acceptor exited before ready')));
+        a.on('message', (m: AcceptedMsg | 'ready') => {
+          if (m === 'ready') resolve();
+          else dispatch(m);
+        });
+      });
       a.on('error', (err) => {
         table.bump('errors: accept');
         process.stderr.write(`iomodels: blocking acceptor failed: ${err.message}\n`);
       });
-      return Promise.resolve({ host: l.host, port: l.port });
+      return ready.then(() => ({ host: l.host, port: l.port }));
     },
     close() {
       closing ??= doClose();

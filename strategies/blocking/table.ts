@@ -53,7 +53,8 @@ const H_QUEUED_PEAK = 5;
 const H_HIGH_FD = 6;
 const H_LOGGED = 7; // bit per log kind: each kind is logged once per process
 const H_LOADED = 8;
-const H_COUNTERS = 9;
+const H_LOADING = 9;
+const H_COUNTERS = 10;
 const HEADER_WORDS = H_COUNTERS + COUNTER_NAMES.length;
 
 // Slot words.
@@ -138,6 +139,27 @@ export class ConnTable {
 
   threadLoaded(): void {
     Atomics.add(this.#a, H_LOADED, 1);
+  }
+
+  /**
+   * Enter the FFI-loading gate (see connection.ts): false once stopping.
+   * Sequentially consistent: either close() sees us loading, or we see it
+   * stopping.
+   */
+  enterLoad(): boolean {
+    Atomics.add(this.#a, H_LOADING, 1);
+    if (!this.stopping) return true;
+    this.leaveLoad();
+    return false;
+  }
+
+  leaveLoad(): void {
+    Atomics.sub(this.#a, H_LOADING, 1);
+  }
+
+  /** Threads inside the FFI-loading gate now. */
+  get loading(): number {
+    return Atomics.load(this.#a, H_LOADING);
   }
 
   /** Connections handed to the pool and not yet finished (running + queued). */
