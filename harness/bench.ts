@@ -44,7 +44,8 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
           const info = findStrategy(strategy);
           const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
           if (!runnable) continue;
-          specs.push({ strategy, workload, connections, rep, plan, host });
+          const serveArgs = plan.strategyArgs?.[strategy];
+          specs.push({ strategy, workload, connections, rep, plan, host, ...(serveArgs === undefined ? {} : { serveArgs }) });
         }
       }
     }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
+import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
 import { WORKLOADS } from '../workloads/registry.js';
 import { renderReport } from '../reports/markdown.js';
 import { runBench } from './bench.js';
@@ -50,6 +51,24 @@ function protocolOptions(argv: Record<string, unknown>): Record<string, string |
   return out;
 }
 
+/** The blocking strategy's pool flags (serve and bench), validated. */
+function poolOptions(argv: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (argv['maxThreads'] !== undefined) out['maxThreads'] = positiveInt('--max-threads', argv['maxThreads'], MAX_THREADS_LIMIT);
+  if (argv['maxQueue'] !== undefined) out['maxQueue'] = nonNegativeInt('--max-queue', argv['maxQueue'], MAX_QUEUE_LIMIT);
+  if (argv['sendTimeout'] !== undefined) out['sendTimeoutMs'] = positiveInt('--send-timeout', argv['sendTimeout'], 3_600_000);
+  return out;
+}
+
+/** Pool flags as `serve` arguments, for the blocking strategy's cells. */
+function poolServeArgs(extra: Record<string, number>): string[] {
+  const args: string[] = [];
+  if (extra['maxThreads'] !== undefined) args.push('--max-threads', String(extra['maxThreads']));
+  if (extra['maxQueue'] !== undefined) args.push('--max-queue', String(extra['maxQueue']));
+  if (extra['sendTimeoutMs'] !== undefined) args.push('--send-timeout', String(extra['sendTimeoutMs']));
+  return args;
+}
+
 const cpus = defaultCpus();
 
 const cli = yargs(hideBin(process.argv))
@@ -89,11 +108,17 @@ const cli = yargs(hideBin(process.argv))
         .option('port', { type: 'string', default: '0', describe: 'port (0: any free port)' })
         .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
+        .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
+        .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
+        .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       const port = portNumber('--port', argv.port);
       const options = protocolOptions(argv);
-      const strategyOptions = argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) };
+      const strategyOptions = {
+        ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
+        extra: poolOptions(argv),
+      };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
     },
   )
@@ -116,6 +141,9 @@ const cli = yargs(hideBin(process.argv))
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
         .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
+        .option('max-threads', { type: 'string', describe: `blocking: pool threads (default ${DEFAULT_MAX_THREADS})` })
+        .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread (default ${DEFAULT_MAX_QUEUE})` })
+        .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('target', { type: 'string', describe: 'drive an external server at HOST:PORT instead of spawning strategies' })
         .option('target-pid', { type: 'string', describe: 'PID of the --target server, for its CPU/RSS/threads' })
         .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
@@ -151,6 +179,8 @@ const cli = yargs(hideBin(process.argv))
         timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
+      const blockingArgs = poolServeArgs(poolOptions(argv));
+      if (blockingArgs.length > 0) plan.strategyArgs = { blocking: blockingArgs };
       if (target !== undefined) {
         plan.target = target.text;
         if (target.pid !== undefined) plan.targetPid = target.pid;

@@ -38,6 +38,8 @@ export interface Plan {
   timeoutMs: number;
   /** A server whose RSS passes this is killed and its cell fails with "memory guard". */
   maxServerRssBytes: number;
+  /** Extra `serve` flags per strategy (e.g. blocking: --max-threads 256). */
+  strategyArgs?: Record<string, string[]>;
   /** External target ("HOST:PORT") instead of spawned strategies; its cells have strategy "external". */
   target?: string;
   /** PID of the external target, for its /proc metrics. */

@@ -42,6 +42,13 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     load: async () => (await import('./libuv.js')).createLibuvServer,
   },
   {
+    name: 'blocking',
+    model: 'blocking IO, thread per connection',
+    description: 'blocking accept/recv/send, one worker_thread per live connection (piscina pool: --max-threads, --max-queue)',
+    availability: posix,
+    load: async () => (await import('./blocking/index.js')).createBlockingServer,
+  },
+  {
     name: 'busypoll',
     model: 'non-blocking IO, polled',
     description: 'one thread tries accept4/recv on every O_NONBLOCK fd in a loop that never sleeps (burns a core idle)',
