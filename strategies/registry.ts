@@ -21,6 +21,18 @@ export interface StrategyInfo {
 
 const always = (): Availability => ({ ok: true });
 
+// Decided from process.platform so that `list` never loads koffi.
+const posix = (): Availability =>
+  ['linux', 'darwin', 'freebsd', 'openbsd'].includes(process.platform)
+    ? { ok: true }
+    : { ok: false, reason: `needs a POSIX libc (this is ${process.platform})` };
+const linuxOnly = (): Availability =>
+  process.platform === 'linux' ? { ok: true } : { ok: false, reason: `Linux-only (this is ${process.platform})` };
+const bsdOnly = (): Availability =>
+  ['darwin', 'freebsd'].includes(process.platform)
+    ? { ok: true }
+    : { ok: false, reason: `macOS/FreeBSD-only (this is ${process.platform})` };
+
 export const STRATEGIES: readonly StrategyInfo[] = [
   {
     name: 'libuv',
@@ -28,6 +40,41 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     description: "node:net on Node's own libuv loop (epoll/kqueue underneath); the baseline",
     availability: always,
     load: async () => (await import('./libuv.js')).createLibuvServer,
+  },
+  {
+    name: 'busypoll',
+    model: 'non-blocking IO, polled',
+    description: 'one thread tries accept4/recv on every O_NONBLOCK fd in a loop that never sleeps (burns a core idle)',
+    availability: posix,
+    load: async () => (await import('./busypoll.js')).createBusyPollServer,
+  },
+  {
+    name: 'select',
+    model: 'multiplexing (select)',
+    description: 'one loop thread in select(2) over fd_set bitmaps; fds >= FD_SETSIZE (1024) refused',
+    availability: posix,
+    load: async () => (await import('./select.js')).createSelectServer,
+  },
+  {
+    name: 'poll',
+    model: 'multiplexing (poll)',
+    description: 'one loop thread in poll(2) over a pollfd array',
+    availability: posix,
+    load: async () => (await import('./poll.js')).createPollServer,
+  },
+  {
+    name: 'epoll',
+    model: 'multiplexing (epoll)',
+    description: "one loop thread in epoll_wait(2): the kernel's ready list (Linux)",
+    availability: linuxOnly,
+    load: async () => (await import('./epoll.js')).createEpollServer,
+  },
+  {
+    name: 'kqueue',
+    model: 'multiplexing (kqueue)',
+    description: "one loop thread in kevent(2): epoll's peer on macOS/BSD",
+    availability: bsdOnly,
+    load: async () => (await import('./kqueue.js')).createKqueueServer,
   },
 ];
 

@@ -49,6 +49,8 @@ export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 export const SHUT_RDWR = 2;
 
+/** fcntl: duplicate to the lowest free fd >= arg. */
+export const F_DUPFD = 0;
 export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const F_GETFL = 3;

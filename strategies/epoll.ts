@@ -1,0 +1,14 @@
+/**
+ * epoll: IO multiplexing with a kernel ready list (Linux). Interest is
+ * registered once per change with epoll_ctl; one loop thread blocks in
+ * epoll_wait (phase 1, waiting for data, is the kernel's) and gets back only
+ * the ready fds, then recv/send copy the data (phase 2). Cost per wait
+ * follows the ready fds, not the watched ones.
+ */
+import type { ProtocolSpec } from '../workloads/protocol.js';
+import { createReactorServer } from './reactor/server.js';
+import type { StrategyOptions, StrategyServer } from './strategy.js';
+
+export function createEpollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
+  return createReactorServer('epoll', 'epoll', spec, opts);
+}

@@ -1,0 +1,13 @@
+/**
+ * kqueue: epoll's peer on macOS/BSD. Read and write filters are registered
+ * in the kernel once; one loop thread blocks in kevent (phase 1, waiting,
+ * is the kernel's) and gets back only the ready fds, then recv/send copy the
+ * data (phase 2).
+ */
+import type { ProtocolSpec } from '../workloads/protocol.js';
+import { createReactorServer } from './reactor/server.js';
+import type { StrategyOptions, StrategyServer } from './strategy.js';
+
+export function createKqueueServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
+  return createReactorServer('kqueue', 'kqueue', spec, opts);
+}

@@ -1,0 +1,139 @@
+/**
+ * The readiness loops a reactor worker runs around the Engine.
+ *
+ * - selectorLoop: one thread blocks in the Selector (select/poll/epoll/
+ *   kqueue) until some fd is ready — phase 1, waiting for data, is left to
+ *   the kernel for every fd at once — then does phase 2 (recv/send copies)
+ *   for exactly the ready fds. The main thread stops it through a
+ *   SharedArrayBuffer flag plus one byte on the wake-up pipe, which the loop
+ *   watches like any socket (the self-pipe trick).
+ * - busyPollLoop: no readiness wait at all. Every fd is O_NONBLOCK and the
+ *   loop simply tries accept and recv on every one of them, forever (the
+ *   seed's "循环, 效率低"): phase 1 is spent spinning in user space, so it
+ *   burns a full core even with no clients.
+ */
+import { createSelector, EVENT_READ, EVENT_WRITE, type Selector, type SelectorKind } from '../selectors/index.js';
+import type { ServerCounters } from '../strategy.js';
+import * as sys from '../sys/index.js';
+import { Engine, type Connection, type Interest } from './engine.js';
+import { CONTROL_STOP, type ReactorWorkerData } from './messages.js';
+
+export interface LoopHooks {
+  /** The loop is set up and serving. */
+  ready(): void;
+  /** Periodic snapshot of the counters (about once a second). */
+  counters(c: ServerCounters): void;
+}
+
+const TICK_MS = 1000;
+/** After EMFILE, how long the listener is left unwatched. */
+const ACCEPT_PAUSE_MS = 100;
+
+export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
+  const control = new Int32Array(d.control);
+  // Keys carry the Connection; the listener and the waker carry undefined.
+  const sel: Selector<Connection | undefined> = createSelector(kind);
+  const interest: Interest = {
+    add: (c, ev) => sel.register(c.fd, ev, c),
+    modify: (c, ev) => sel.modify(c.fd, ev),
+    remove: (c) => sel.unregister(c.fd),
+  };
+  const engine = new Engine(d.spec, d.opts, interest);
+  const waker = new sys.Waker({ readFd: d.wakeFd, writeFd: -1 });
+  try {
+    sel.register(d.wakeFd, EVENT_READ, undefined);
+    sel.register(d.listenFd, EVENT_READ, undefined);
+    hooks.ready();
+    let nextTick = Date.now() + TICK_MS;
+    let resumeAccept = 0;
+    while (Atomics.load(control, CONTROL_STOP) === 0) {
+      const r = sel.select(resumeAccept > 0 ? ACCEPT_PAUSE_MS : TICK_MS);
+      for (let i = 0; i < r.count; i++) {
+        const key = r.keys[i];
+        const ev = r.events[i] ?? 0;
+        if (key === undefined) continue;
+        const conn = key.data;
+        if (conn !== undefined) {
+          if ((ev & EVENT_WRITE) !== 0) conn.writable();
+          if ((ev & EVENT_READ) !== 0) conn.readable();
+        } else if (key.fd === d.listenFd) {
+          if (engine.acceptBatch(d.listenFd) === 'pause') {
+            sel.unregister(d.listenFd);
+            resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
+          }
+        } else {
+          waker.drain();
+        }
+      }
+      const now = Date.now();
+      if (resumeAccept > 0 && now >= resumeAccept) {
+        resumeAccept = 0;
+        sel.register(d.listenFd, EVENT_READ, undefined);
+      }
+      if (now >= nextTick) {
+        nextTick = now + TICK_MS;
+        engine.tick(now);
+        hooks.counters(engine.counters);
+      }
+    }
+    engine.shutdown();
+  } finally {
+    sel.close();
+    sys.close(d.listenFd);
+  }
+  return engine.counters;
+}
+
+/** Busypoll's "interest" is a dense array of every live connection. */
+export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
+  const control = new Int32Array(d.control);
+  const conns: Connection[] = [];
+  const interest: Interest = {
+    add: (c) => {
+      c.slot = conns.length;
+      conns.push(c);
+    },
+    modify: () => {
+      // Nothing to tell anyone: every fd is tried on every pass anyway.
+    },
+    remove: (c) => {
+      const last = conns.pop();
+      if (last !== undefined && last !== c) {
+        last.slot = c.slot;
+        conns[c.slot] = last;
+      }
+      c.slot = -1;
+    },
+  };
+  const engine = new Engine(d.spec, d.opts, interest);
+  try {
+    hooks.ready();
+    let nextTick = Date.now() + TICK_MS;
+    let pass = 0;
+    let resumeAccept = 0;
+    while (Atomics.load(control, CONTROL_STOP) === 0) {
+      if (resumeAccept === 0 && engine.acceptBatch(d.listenFd) === 'pause') resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
+      // Backwards, so a connection closing mid-pass (swapped with the last,
+      // already visited) does not make us skip one.
+      for (let i = conns.length - 1; i >= 0; i--) {
+        const c = conns[i];
+        if (c === undefined) continue;
+        if (c.queued > 0) c.writable();
+        c.readable();
+      }
+      if ((++pass & 255) === 0) {
+        const now = Date.now();
+        if (resumeAccept > 0 && now >= resumeAccept) resumeAccept = 0;
+        if (now >= nextTick) {
+          nextTick = now + TICK_MS;
+          engine.tick(now);
+          hooks.counters(engine.counters);
+        }
+      }
+    }
+    engine.shutdown();
+  } finally {
+    sys.close(d.listenFd);
+  }
+  return engine.counters;
+}
