@@ -395,20 +395,22 @@ export class IoUring {
    */
   reap(fn: (udLo: number, udHi: number, res: number, flags: number) => void): number {
     const tail = Atomics.load(this.#cqTail, 0);
-    let head = this.#cqHeadLocal;
     let n = 0;
     const c32 = this.#cqes32;
     const cu = this.#cqesU32;
-    while (head !== tail) {
+    // The head is re-read from the field each time: `fn` may reap too (a
+    // full SQ whose submit reports a busy CQ), and a nested reap may move
+    // it past our `tail`; the signed distance stops us there.
+    while (((tail - this.#cqHeadLocal) | 0) > 0) {
+      const head = this.#cqHeadLocal;
       const w = (head & this.#cqMask) * 4;
       const lo = cu[w] ?? 0;
       const hi = cu[w + 1] ?? 0;
       const res = c32[w + 2] ?? 0;
       const flags = cu[w + 3] ?? 0;
-      head = (head + 1) >>> 0;
       // Release the slot before the callback so a throw cannot replay it.
-      this.#cqHeadLocal = head;
-      Atomics.store(this.#cqHead, 0, head);
+      this.#cqHeadLocal = (head + 1) >>> 0;
+      Atomics.store(this.#cqHead, 0, this.#cqHeadLocal);
       n++;
       fn(lo, hi, res, flags);
     }
@@ -424,6 +426,10 @@ export class IoUring {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Take the provided buffers away from the kernel first, so no RECV that
+    // is still being cancelled can pick one after our memory goes away.
+    const reg = allocBuffer(40);
+    ioUringRegister(this.fd, IORING_UNREGISTER_PBUF_RING, addressOf(reg), 1);
     this.#release();
   }
 }
