@@ -442,6 +442,8 @@ export type IoUringProbe = { ok: true; features: number } | { ok: false; reason:
 /** What the probe needs from the system; injectable for tests. */
 export interface ProbeEnv {
   platform: string;
+  /** os.release(), e.g. "6.18.44". */
+  kernelRelease: string;
   /** Contents of /proc/sys/kernel/io_uring_disabled, or undefined if absent. */
   disabledSysctl(): string | undefined;
   /** Try to set a small ring up (and register a buffer ring); throw on failure. */
@@ -450,6 +452,7 @@ export interface ProbeEnv {
 
 export const realProbeEnv: ProbeEnv = {
   platform: process.platform,
+  kernelRelease: os.release(),
   disabledSysctl() {
     try {
       return fs.readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8');
@@ -488,6 +491,10 @@ export function probeIoUring(env: ProbeEnv = realProbeEnv): IoUringProbe {
   if (env.platform !== 'linux') return { ok: false, reason: `io_uring is Linux-only (this is ${env.platform})` };
   const d = env.disabledSysctl()?.trim();
   if (d === '2') return { ok: false, reason: 'io_uring is disabled by the administrator (kernel.io_uring_disabled = 2)' };
+  const major = Number(/^(\d+)\./.exec(env.kernelRelease)?.[1] ?? 0);
+  if (major < 6) {
+    return { ok: false, reason: `this strategy needs Linux >= 6.0 (multishot RECV, provided buffer rings); this kernel is ${env.kernelRelease}` };
+  }
   let features: number;
   try {
     features = env.trySetup();
