@@ -78,6 +78,13 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     load: async () => (await import('./kqueue.js')).createKqueueServer,
   },
   {
+    name: 'sigio',
+    model: 'signal-driven IO (SIGIO)',
+    description: 'O_ASYNC + F_SETOWN on every socket; each SIGIO drains accept and every connection until EAGAIN (main thread)',
+    availability: linuxOnly,
+    load: async () => (await import('./sigio.js')).createSigioServer,
+  },
+  {
     name: 'io-uring',
     model: 'asynchronous IO (io_uring)',
     description: 'one loop thread; multishot ACCEPT/RECV and SEND as SQEs on mmapped rings, completions drive the protocol (Linux >= 6.0)',
