@@ -42,7 +42,8 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
       for (const connections of plan.connections) {
         for (const strategy of plan.strategies) {
           const info = findStrategy(strategy);
-          if (info === undefined || !supportsWorkload(info, workload)) continue;
+          const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
+          if (!runnable) continue;
           specs.push({ strategy, workload, connections, rep, plan, host });
         }
       }
@@ -59,6 +60,7 @@ export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
   checkCpuList('--server-cpus', o.plan.serverCpus);
   checkCpuList('--client-cpus', o.plan.clientCpus);
   for (const s of o.plan.strategies) {
+    if (s === 'external') continue;
     const info = findStrategy(s);
     if (info === undefined) throw new UsageError(`unknown strategy "${s}"`);
     const a = info.availability();

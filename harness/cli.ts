@@ -12,10 +12,11 @@ import { WORKLOADS } from '../workloads/registry.js';
 import { renderReport } from '../reports/markdown.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
-import { intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, workloadList } from './options.js';
+import { byteSize, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, workloadList } from './options.js';
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
+import { parseTarget } from './runner.js';
 import { toolVersion } from './version.js';
 
 function fail(message: string): never {
@@ -113,12 +114,30 @@ const cli = yargs(hideBin(process.argv))
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
+        .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
+        .option('target', { type: 'string', describe: 'drive an external server at HOST:PORT instead of spawning strategies' })
+        .option('target-pid', { type: 'string', describe: 'PID of the --target server, for its CPU/RSS/threads' })
+        .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       if (!isLoopback(argv.host)) throw new UsageError(`--host ${argv.host} is not a loopback address: bench drives load only at 127.0.0.0/8 or ::1`);
       const workloads = workloadList('--workloads', argv.workloads);
+      let target: { text: string; pid?: number } | undefined;
+      if (argv.target !== undefined) {
+        const t = parseTarget(argv.target);
+        if (t === null) throw new UsageError(`--target must be HOST:PORT (or [IPv6]:PORT) with a port 1-65535, got "${argv.target}"`);
+        if (!isLoopback(t.host) && !argv.allowRemote) {
+          throw new UsageError(`--target ${t.host} is not a loopback address: pass --allow-remote to load a server on another host`);
+        }
+        if (argv.strategies !== 'all') throw new UsageError('--target replaces --strategies: the target is the server under test');
+        if (argv.workloads === 'all') throw new UsageError('--target needs --workloads: name the protocol the target speaks (e.g. --workloads http)');
+        target = { text: argv.target };
+        if (argv.targetPid !== undefined) target.pid = positiveInt('--target-pid', argv.targetPid);
+      } else if (argv.targetPid !== undefined) {
+        throw new UsageError('--target-pid goes with --target');
+      }
       const plan: Plan = {
-        strategies: strategyList('--strategies', argv.strategies, workloads),
+        strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
         connections: intList('--connections', argv.connections, MAX_CONNECTIONS),
         durationSec: positiveNumber('--duration', argv.duration, 3600),
@@ -129,7 +148,12 @@ const cli = yargs(hideBin(process.argv))
         clientCpus: argv.clientCpus,
         protocol: protocolOptions(argv),
         timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
+        maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
+      if (target !== undefined) {
+        plan.target = target.text;
+        if (target.pid !== undefined) plan.targetPid = target.pid;
+      }
       const out = argv.out ?? path.join('results', timestamp());
       const outcome = await runBench({
         plan,

@@ -96,3 +96,13 @@ export function strategyList(flag: string, v: unknown, workloads: readonly strin
 export function isLoopback(host: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === 'localhost';
 }
+
+/** "512M", "4G", "1.5GiB", "1048576" → bytes. */
+export function byteSize(flag: string, v: unknown): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(String(v));
+  if (m === null) throw new UsageError(`${flag} must be a size like 512M or 4G, got "${String(v)}"`);
+  const mult = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[(m[2] ?? '').toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const n = Math.round(Number(m[1]) * mult);
+  if (n <= 0) throw new UsageError(`${flag} must be more than 0, got "${String(v)}"`);
+  return n;
+}

@@ -36,6 +36,12 @@ export interface Plan {
   /** Workload options (messageSize, …). */
   protocol: Record<string, string | number | boolean>;
   timeoutMs: number;
+  /** A server whose RSS passes this is killed and its cell fails with "memory guard". */
+  maxServerRssBytes: number;
+  /** External target ("HOST:PORT") instead of spawned strategies; its cells have strategy "external". */
+  target?: string;
+  /** PID of the external target, for its /proc metrics. */
+  targetPid?: number;
 }
 
 /**

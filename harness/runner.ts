@@ -134,7 +134,7 @@ interface LoadOutcome {
 }
 
 /** Run the load child against `port` while watching the server. */
-async function runLoad(spec: CellSpec, port: number, server: ServerHandle, watcher: ProcWatcher): Promise<LoadOutcome> {
+async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null, watcher: ProcWatcher): Promise<LoadOutcome> {
   const { plan } = spec;
   const child = spawnNode([LOAD_CHILD_PATH], plan.clientCpus, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const clientPid = child.pid ?? -1;
@@ -191,10 +191,12 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle, watch
       }
       resolve();
     });
-    void exited(server.child).then(({ code, signal }) => {
-      if (out.result === undefined) out.failure ??= exitReason(code, signal);
-      resolve();
-    });
+    if (server !== null) {
+      void exited(server.child).then(({ code, signal }) => {
+        if (out.result === undefined) out.failure ??= exitReason(code, signal);
+        resolve();
+      });
+    }
   });
   child.send(request);
   const budget = (plan.warmupSec + plan.durationSec) * 1000 + DEADLINES.connectPhase + DEADLINES.loadSlack;
@@ -251,30 +253,75 @@ function refusals(counters: Record<string, number>): string[] {
     .map(([k, v]) => `${k} ×${v}`);
 }
 
+/** "HOST:PORT" or "[::1]:PORT" → parts. */
+export function parseTarget(target: string): { host: string; port: number } | null {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(target);
+  if (m === null) return null;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: m[1] ?? m[2] ?? '', port };
+}
+
+/** A cell against a server iomodels did not start (`bench --target`). */
+async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
+  const t = parseTarget(spec.plan.target ?? '');
+  if (t === null) {
+    cell.reason = `bad target "${spec.plan.target ?? ''}"`;
+    return cell;
+  }
+  const pid = spec.plan.targetPid ?? -1;
+  const watcher = new ProcWatcher(pid);
+  if (pid > 0) watcher.start();
+  const load = await runLoad({ ...spec, host: t.host }, t.port, null, watcher);
+  watcher.stop();
+  fillFromLoad(cell, spec, load);
+  cell.server.peakRssBytes = watcher.peakRss;
+  cell.server.peakThreads = watcher.peakThreads;
+  cell.server.peakFds = watcher.peakFds;
+  return cell;
+}
+
 export async function runCell(spec: CellSpec): Promise<Cell> {
   const cell = emptyCell(spec);
+  if (spec.strategy === 'external') return runExternalCell(spec, cell);
   const started = await startServer(spec, spec.plan.serverCpus);
   if (!started.ok) {
     cell.reason = started.reason;
     return cell;
   }
   const { server } = started;
-  const watcher = new ProcWatcher(server.child.pid ?? -1);
-  watcher.start();
+  let guard: string | undefined;
+  const watcher = new ProcWatcher(server.child.pid ?? -1, (s) => {
+    // The memory guard stops a runaway server before the OOM killer picks
+    // a victim on this machine (it might pick the harness).
+    if (guard === undefined && s.rssBytes > spec.plan.maxServerRssBytes) {
+      guard = `memory guard: server RSS ${Math.round(s.rssBytes / 2 ** 20)} MiB passed --max-server-rss ${Math.round(spec.plan.maxServerRssBytes / 2 ** 20)} MiB`;
+      server.child.kill('SIGKILL');
+    }
+  });
+  watcher.start(100);
   const load = await runLoad(spec, server.port, server, watcher);
   watcher.stop();
   const serverDied = server.child.exitCode !== null || server.child.signalCode !== null;
   const killed = serverDied ? false : await stopChild(server.child, DEADLINES.serverStop);
+  if (guard !== undefined) load.failure = guard;
 
   cell.server.peakRssBytes = watcher.peakRss;
   cell.server.peakThreads = watcher.peakThreads;
   cell.server.peakFds = watcher.peakFds;
   cell.server.killed = killed;
   cell.server.counters = parseStats(server.stdoutLines);
+  fillFromLoad(cell, spec, load);
+  if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server ignored SIGTERM (killed after ${DEADLINES.serverStop / 1000} s)`;
+  return cell;
+}
+
+/** Turn the load child's outcome into the cell's numbers and status. */
+function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   const r = load.result;
   if (r === undefined) {
     cell.reason = load.failure ?? 'load produced no result';
-    return cell;
+    return;
   }
   const windowSec = load.windowMs > 0 ? load.windowMs / 1000 : r.windowSec;
   cell.established = r.established;
@@ -315,6 +362,4 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
   } else {
     cell.status = 'ok';
   }
-  if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server ignored SIGTERM (killed after ${DEADLINES.serverStop / 1000} s)`;
-  return cell;
 }

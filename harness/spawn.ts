@@ -46,6 +46,8 @@ export async function stopChild(child: ChildProcess, graceMs: number): Promise<b
   if (child.exitCode !== null || child.signalCode !== null) return false;
   const done = exited(child);
   child.kill('SIGTERM');
+  // A stopped (SIGSTOP) child cannot act on SIGTERM until it runs again.
+  child.kill('SIGCONT');
   let timer: NodeJS.Timeout | undefined;
   const timedOut = await Promise.race([
     done.then(() => false),

@@ -56,6 +56,12 @@ test('bad numbers name their flag', () => {
   assertUsageError(['serve', '--strategy', 'libuv', '--workload', 'echo', '--port', '70000'], /--port must be 0-65535/);
   assertUsageError(['bench', '--workloads', 'echo', '--host', '10.1.2.3'], /not a loopback address/);
   assertUsageError(['frobnicate'], /Unknown argument|name a command/);
+  assertUsageError(['bench', '--workloads', 'echo', '--max-server-rss', 'lots'], /--max-server-rss must be a size/);
+  assertUsageError(['bench', '--workloads', 'echo', '--target', '10.0.0.8:80'], /--target 10\.0\.0\.8 is not a loopback address: pass --allow-remote/);
+  assertUsageError(['bench', '--workloads', 'echo', '--target', '127.0.0.1'], /--target must be HOST:PORT/);
+  assertUsageError(['bench', '--workloads', 'echo', '--target', '127.0.0.1:0'], /--target must be HOST:PORT/);
+  assertUsageError(['bench', '--target', '127.0.0.1:8080'], /--target needs --workloads/);
+  assertUsageError(['bench', '--workloads', 'echo', '--target-pid', '1'], /--target-pid goes with --target/);
 });
 
 test('port in use: "port N is in use", exit 2', async () => {

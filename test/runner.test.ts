@@ -19,6 +19,7 @@ const plan: Plan = {
   clientCpus: '',
   protocol: { messageSize: 64 },
   timeoutMs: 5000,
+  maxServerRssBytes: 8 * 2 ** 30,
 };
 
 test('a libuv × echo cell measures ops, latency, server and client CPU', async () => {

@@ -1,0 +1,40 @@
+/** Finding the processes a CLI run started, from /proc (Linux). */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  cmdline: string[];
+}
+
+export function processes(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+      out.push({ pid: Number(d), ppid, cmdline });
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  return out;
+}
+
+/** Children of `pid` whose command line contains `word`. */
+export function childrenWith(pid: number, word: string): ProcInfo[] {
+  return processes().filter((p) => p.ppid === pid && p.cmdline.some((a) => a.includes(word)));
+}
+
+/** Poll until `find()` returns something, or throw after `timeoutMs`. */
+export async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
