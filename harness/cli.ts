@@ -2,14 +2,13 @@
 /**
  * The iomodels CLI (yargs). Every user error is one line on stderr and exit 2.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { WORKLOADS } from '../workloads/registry.js';
-import { renderReport } from '../reports/markdown.js';
+import { writeReport } from '../reports/write.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { byteSize, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, workloadList } from './options.js';
@@ -162,7 +161,7 @@ const cli = yargs(hideBin(process.argv))
         tty: process.stderr.isTTY,
         log: (l) => process.stdout.write(l + '\n'),
       });
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n`);
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\ncharts:  ${outcome.charts.length} PNG in ${out}\n`);
       process.exitCode = outcome.exitCode;
     },
   )
@@ -173,17 +172,17 @@ const cli = yargs(hideBin(process.argv))
       y
         .positional('results', { type: 'string', demandOption: true, describe: 'path to results.json' })
         .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' }),
-    (argv) => {
+    async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
+      let written;
       try {
-        mkdirSync(out, { recursive: true });
-        const reportPath = path.join(out, 'report.md');
-        writeFileSync(reportPath, renderReport(results));
-        process.stdout.write(`report:  ${reportPath}\n`);
+        written = await writeReport(results, out);
       } catch (err) {
         throw new UsageError(`cannot write into ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
+      for (const w of written.warnings) process.stderr.write(`iomodels: warning: ${w}\n`);
+      process.stdout.write(`report:  ${written.reportPath}\n${written.charts.map((c) => `chart:   ${c}\n`).join('')}`);
     },
   )
   .demandCommand(1, 'name a command: list, serve, bench, report')
