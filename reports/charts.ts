@@ -4,7 +4,7 @@
  * to, so report.md can name the charts without drawing them, and tests can
  * check what a chart will show (markers, error bars) without reading pixels.
  */
-import type { ChartConfiguration, ChartDataset, ChartType, LegendItem, PointStyle, Scale, ScaleOptions, Tick } from 'chart.js';
+import type { ChartConfiguration, ChartDataset, ChartType, LegendItem, Scale, ScaleOptions, Tick } from 'chart.js';
 import { machineLine } from '../harness/machine.js';
 import type { Cell, Results } from '../harness/results.js';
 import { decodeHistogram, newHistogram } from '../workloads/latency.js';
@@ -62,11 +62,17 @@ export interface ChartPlanOptions {
 type LineDataset = ChartDataset<'line'>;
 type Pt = { x: number; y: number };
 
+/**
+ * The point shapes we draw: Chart.js's PointStyle also admits images, whose
+ * DOM types do not exist under Node.
+ */
+export type Shape = 'circle' | 'crossRot' | 'triangle' | 'line';
+
 /** Marker meanings, shared by every chart and by report.md. */
 export const MARKERS = {
-  failed: { pointStyle: 'crossRot' as PointStyle, text: 'failed (no measurement; drawn at the axis floor)' },
-  capped: { pointStyle: 'triangle' as PointStyle, text: 'capped (server refused part of the load)' },
-  clientBound: { pointStyle: 'circle' as PointStyle, text: 'hollow: client-bound (a floor for the server)' },
+  failed: { pointStyle: 'crossRot' as Shape, text: 'failed (no value)' },
+  capped: { pointStyle: 'triangle' as Shape, text: 'capped' },
+  clientBound: { pointStyle: 'circle' as Shape, text: 'client-bound (hollow)' },
 } as const;
 
 const TEXT = '#222222';
@@ -129,7 +135,7 @@ function baseOptions(title: string, subtitle: string[]): NonNullable<ChartConfig
       background: { colour: '#ffffff' },
       title: { display: true, text: title, color: TEXT, font: { size: 24, weight: 'bold' }, padding: { top: 6, bottom: 4 } },
       subtitle: { display: true, text: subtitle, color: '#444444', font: { size: 15 }, padding: { bottom: 10 } },
-      legend: { position: 'right', labels: { color: TEXT, font: { size: 15 }, usePointStyle: true, pointStyleWidth: 36, padding: 12 } },
+      legend: { position: 'bottom', labels: { color: TEXT, font: { size: 15 }, usePointStyle: true, pointStyleWidth: 36, boxHeight: 10, padding: 14 } },
       tooltip: { enabled: false },
     },
   };
@@ -262,7 +268,7 @@ function legendLine(text: string, colour: string, dash: number[], datasetIndex?:
   };
 }
 
-function legendMarker(text: string, pointStyle: PointStyle, fill: string): LegendItem {
+function legendMarker(text: string, pointStyle: Shape, fill: string): LegendItem {
   return { text, fillStyle: fill, strokeStyle: MARKER_GREY, lineWidth: 2, pointStyle, hidden: false, fontColor: TEXT };
 }
 
@@ -290,7 +296,7 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
       const axis = s.axis === 'y2' ? m.y2 : m.y;
       if (axis === undefined) continue;
       const data: Pt[] = [];
-      const styles: PointStyle[] = [];
+      const styles: Shape[] = [];
       const radii: number[] = [];
       const fills: string[] = [];
       let any = false;

@@ -4,8 +4,8 @@
  * its BasicPlatform here: no DOM, so responsive sizing and animation are
  * off and the canvas size is the image size.
  */
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { Chart, registerables, type ChartConfiguration, type ChartItem, type Plugin } from 'chart.js';
+import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
+import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
 import { CHART_HEIGHT, CHART_WIDTH, type BackgroundOptions, type ErrorBarsOptions } from './charts.js';
 
 Chart.register(...registerables);
@@ -28,12 +28,23 @@ export function chartFont(): string | undefined {
   return FONT;
 }
 
+/**
+ * The context Chart.js hands plugins is typed as the DOM's
+ * CanvasRenderingContext2D, which does not exist under Node; it is the
+ * @napi-rs/canvas context we created.
+ */
+function context(chart: Chart<'line'>): SKRSContext2D {
+  const ctx: unknown = chart.ctx;
+  return ctx as SKRSContext2D;
+}
+
 /** A white page: PNGs are otherwise transparent and unreadable on dark viewers. */
 const background: Plugin<'line', BackgroundOptions> = {
   id: 'background',
   defaults: { colour: '#ffffff' },
   beforeDraw(chart, _args, opts) {
-    const { ctx, width, height } = chart;
+    const ctx = context(chart);
+    const { width, height } = chart;
     ctx.save();
     ctx.fillStyle = opts.colour;
     ctx.fillRect(0, 0, width, height);
@@ -46,12 +57,12 @@ const errorBars: Plugin<'line', ErrorBarsOptions> = {
   id: 'errorBars',
   defaults: { bars: [] },
   afterDatasetsDraw(chart, _args, opts) {
-    const { ctx } = chart;
+    const ctx = context(chart);
     for (const bar of opts.bars) {
       const meta = chart.getDatasetMeta(bar.dataset);
       const point = meta.data[bar.index];
       const scale = chart.scales[meta.yAxisID ?? 'y'];
-      if (point === undefined || scale === undefined || meta.hidden === true) continue;
+      if (point === undefined || scale === undefined || meta.hidden) continue;
       const x = point.x;
       const top = scale.getPixelForValue(bar.hi);
       const bottom = scale.getPixelForValue(bar.lo);
@@ -78,9 +89,8 @@ export function renderChart(config: ChartConfiguration<'line'>, width = CHART_WI
   const canvas = createCanvas(width, height);
   const ctx = canvas.getContext('2d');
   // @napi-rs/canvas implements the CanvasRenderingContext2D surface Chart.js
-  // draws with; its type is its own, not the DOM's.
-  const item = ctx as unknown as ChartItem;
-  const chart = new Chart(item, {
+  // draws with (ChartItem names DOM types, which resolve to nothing here).
+  const chart = new Chart(ctx, {
     ...config,
     options: { ...config.options, responsive: false, animation: false, devicePixelRatio: 1 },
     plugins: [...(config.plugins ?? []), background, errorBars],
