@@ -113,13 +113,16 @@ export function renderLatencyTable(results: Results, workload: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** "**S × W × N** (rep R): status — reason; what it means for the numbers." */
 function specialLine(c: Cell): string {
+  const head = `- **${c.strategy} × ${c.workload} × ${fmtCount(c.connections)}** (rep ${c.rep}): ${c.status}`;
   const why: string[] = [];
-  if (c.status === 'failed') why.push(`failed: ${c.reason ?? 'no reason recorded'} — no trustworthy measurement; drawn as ${MARK.failed.split(' ')[0] ?? '✕'} at the bottom of the charts`);
-  if (c.status === 'capped') why.push(`capped: ${c.reason ?? 'no reason recorded'} — measured, but the server refused part of the load by design (${fmtCount(c.established)} of ${fmtCount(c.connections)} connections established); drawn as ${MARK.capped}`);
-  if (c.clientBound) why.push(`client-bound: load child at ${c.client.cpuPercent.toFixed(0)}% CPU — the numbers measure the load generator, so they are a floor for the server; drawn hollow ${MARK.clientBound}`);
-  if (c.server.killed) why.push('the server ignored SIGTERM and was killed — a fault in its shutdown path');
-  return `- **${c.strategy} × ${c.workload} × ${fmtCount(c.connections)}** (rep ${c.rep}): ${why.join('; ')}.`;
+  if (c.reason !== undefined && c.reason !== '') why.push(c.reason);
+  if (c.status === 'failed') why.push('no trustworthy measurement: left out of the tables and drawn as ✕ at the bottom of the charts');
+  if (c.status === 'capped') why.push(`measured, but the server refused part of the load by design (${fmtCount(c.established)} of ${fmtCount(c.connections)} connections established); drawn as ${MARK.capped}`);
+  if (c.clientBound) why.push(`client-bound: load child at ${c.client.cpuPercent.toFixed(0)}% CPU, so the numbers measure the load generator and are a floor for the server; drawn hollow ${MARK.clientBound}`);
+  if (c.server.killed) why.push('the server ignored SIGTERM and was killed: a fault in its shutdown path');
+  return `${head} — ${why.join('; ')}.`;
 }
 
 export function renderReport(results: Results, opts: ReportOptions = {}): string {

@@ -80,7 +80,7 @@ function fixture(): Results {
     finishedAt: '2026-01-01T00:10:00.000Z',
     complete: true,
     machine: { cpuModel: 'Test CPU', cores: 2, kernel: 'Linux 6.0', platform: 'linux', arch: 'x64', node: 'v20.0.0', ulimitN: 20000, totalMemBytes: 2 ** 33, hostname: 'test' },
-    plan: { strategies: STRATEGIES, workloads: ['echo', 'chat'], connections: CONNECTIONS, durationSec: 3, warmupSec: 1, repeat: REPEAT, rate: 0, serverCpus: '0', clientCpus: '1', protocol: {}, timeoutMs: 5000 },
+    plan: { strategies: STRATEGIES, workloads: ['echo', 'chat'], connections: CONNECTIONS, durationSec: 3, warmupSec: 1, repeat: REPEAT, rate: 0, serverCpus: '0', clientCpus: '1', protocol: {}, timeoutMs: 5000, maxServerRssBytes: 2 ** 31 },
     cells,
   };
 }
@@ -263,9 +263,9 @@ describe('rendering and report.md', () => {
 
   test('failed, capped and client-bound cells are shown as such in report.md', () => {
     const md = renderReport(results);
-    assert.match(md, /\*\*blocking × echo × 1,000\*\* \(rep 0\): failed: thread pool exhausted/, 'expected the failed cell explained');
-    assert.match(md, /\*\*select × echo × 1,000\*\* \(rep 0\): capped: FD_SETSIZE 1024.*22 of 1,000 connections established/, 'expected the capped cell explained');
-    assert.match(md, /\*\*epoll × echo × 10\*\* \(rep 0\): client-bound: load child at 97% CPU/, 'expected the client-bound cell explained');
+    assert.match(md, /\*\*blocking × echo × 1,000\*\* \(rep 0\): failed — thread pool exhausted/, 'expected the failed cell explained');
+    assert.match(md, /\*\*select × echo × 1,000\*\* \(rep 0\): capped — FD_SETSIZE 1024.*22 of 1,000 connections established/, 'expected the capped cell explained');
+    assert.match(md, /\*\*epoll × echo × 10\*\* \(rep 0\): ok — client-bound: load child at 97% CPU/, 'expected the client-bound cell explained');
     const row1000 = md.split('\n').find((l) => l.startsWith('| 1,000 | **'));
     assert.ok(row1000 !== undefined, 'expected a summary row for 1,000 connections');
     assert.ok(row1000.includes('✕ failed'), `expected ✕ failed in the 1,000 row: ${row1000}`);
