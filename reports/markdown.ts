@@ -167,7 +167,8 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
 
   const special = results.cells.filter((c) => c.status !== 'ok' || c.clientBound || c.server.killed);
   lines.push('## Caps and faults', '');
-  if (special.length === 0) lines.push('None: every cell was measured as asked, and no load child was saturated.', '');
+  if (results.cells.length === 0) lines.push('No cell finished, so there is nothing to chart.', '');
+  else if (special.length === 0) lines.push('None: every cell was measured as asked, and no load child was saturated.', '');
   else lines.push(...special.map(specialLine), '');
 
   lines.push('## Cells', '', renderCellTable(results.cells));
