@@ -205,11 +205,11 @@ function fitLogAxis(a: YAxis, values: readonly number[], roomBelow: boolean): nu
   const lo = pos.length > 0 ? Math.min(...pos) : 1;
   const hi = pos.length > 0 ? Math.max(...pos) : 10;
   a.max = niceLogCeil(hi);
-  // Failed cells have no value: their crosses sit on a tick below every
-  // real measurement.
+  // Failed cells have no value: their crosses sit on the bottom edge, one
+  // 1-2-5 step below every real measurement, where they cannot be read as one.
   const floor = niceLogFloor(lo);
   const cross = roomBelow ? niceLogFloor(floor * 0.99) : floor;
-  a.min = roomBelow ? niceLogFloor(cross * 0.99) : floor;
+  a.min = cross;
   return cross;
 }
 
@@ -352,8 +352,8 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   }
   if (datasets.length === 0 && failed.length === 0) return undefined;
 
-  // Failed cells have no value: their crosses sit at the bottom of the
-  // first y axis, below every real measurement.
+  // Failed cells have no value: their crosses sit on the bottom edge of
+  // the first y axis (0 on a linear one).
   const floor = m.y.log ? fitLogAxis(m.y, positive.y, failed.length > 0) : 0;
   if (m.y2?.log === true) fitLogAxis(m.y2, positive.y2, false);
   if (failed.length > 0) {
