@@ -180,6 +180,8 @@ interface YAxis {
   /** Log axes: bounds on 1-2-5 steps so both ends carry a label (set by the builder). */
   min?: number;
   max?: number;
+  /** Linear axes: stretch to show every error bar whole. */
+  suggestedMax?: number;
 }
 
 const STEPS_125 = [1, 2, 5, 10];
@@ -232,6 +234,7 @@ function yAxisOptions(a: YAxis, position: 'left' | 'right', drawGrid: boolean): 
     ...common,
     type: 'linear',
     beginAtZero: true,
+    ...(a.suggestedMax === undefined ? {} : { suggestedMax: a.suggestedMax }),
     ticks: { color: TEXT, font: { size: 15 }, callback: (v: string | number) => a.format(Number(v)) },
   };
 }
@@ -356,6 +359,8 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   // the first y axis (0 on a linear one).
   const floor = m.y.log ? fitLogAxis(m.y, positive.y, failed.length > 0) : 0;
   if (m.y2?.log === true) fitLogAxis(m.y2, positive.y2, false);
+  if (!m.y.log && positive.y.length > 0) m.y.suggestedMax = Math.max(...positive.y);
+  if (m.y2 !== undefined && !m.y2.log && positive.y2.length > 0) m.y2.suggestedMax = Math.max(...positive.y2);
   if (failed.length > 0) {
     datasets.push({
       label: 'failed',

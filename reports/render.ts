@@ -58,6 +58,12 @@ const errorBars: Plugin<'line', ErrorBarsOptions> = {
   defaults: { bars: [] },
   afterDatasetsDraw(chart, _args, opts) {
     const ctx = context(chart);
+    const area = chart.chartArea;
+    ctx.save();
+    // A bar never paints over the title or legend, whatever the axis range.
+    ctx.beginPath();
+    ctx.rect(area.left, area.top - 2, area.right - area.left, area.bottom - area.top + 4);
+    ctx.clip();
     for (const bar of opts.bars) {
       const meta = chart.getDatasetMeta(bar.dataset);
       const point = meta.data[bar.index];
@@ -81,6 +87,7 @@ const errorBars: Plugin<'line', ErrorBarsOptions> = {
       ctx.stroke();
       ctx.restore();
     }
+    ctx.restore();
   },
 };
 
