@@ -33,16 +33,25 @@ export interface BackgroundOptions {
   colour: string;
 }
 
+/**
+ * Horizontal pixel offset per dataset: the data keep their true x, only the
+ * drawing moves aside (ggplot's position_dodge), so equal values stay visible.
+ */
+export interface DodgeOptions {
+  px: number[];
+}
+
 declare module 'chart.js' {
   // The interface's type parameter is part of the merged declaration.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface PluginOptionsByType<TType extends ChartType> {
     errorBars?: ErrorBarsOptions;
     background?: BackgroundOptions;
+    dodge?: DodgeOptions;
   }
 }
 
-export type ChartKind = 'throughput' | 'latency' | 'hdr' | 'cpu' | 'resources' | 'deliveries' | 'delivery-latency';
+export type ChartKind = 'throughput' | 'latency' | 'hdr' | 'cpu' | 'rss' | 'threads' | 'deliveries' | 'delivery-latency';
 
 export interface ChartSpec {
   /** File name inside the output directory. */
@@ -288,13 +297,17 @@ function markerLegend(seen: { failed: boolean; capped: boolean; clientBound: boo
 function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   const datasets: LineDataset[] = [];
   const bars: ErrorBar[] = [];
+  const dodge: number[] = [];
   const legend: LegendItem[] = [];
   const failed: { x: number; colour: string }[] = [];
   const seen = { failed: false, capped: false, clientBound: false };
   const positive: Record<'y' | 'y2', number[]> = { y: [], y2: [] };
 
-  for (const strategy of v.strategies) {
+  for (const [rank, strategy] of v.strategies.entries()) {
     const colour = strategyColour(strategy);
+    // Strategies often measure the same (threads, RSS): each is drawn a few
+    // pixels aside from the others, so coinciding points stay visible.
+    const shift = (rank - (v.strategies.length - 1) / 2) * Math.min(6, 30 / v.strategies.length);
     for (const s of m.series) {
       const axis = s.axis === 'y2' ? m.y2 : m.y;
       if (axis === undefined) continue;
@@ -335,6 +348,7 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
       if (!any) continue;
       const label = s.suffix === '' ? strategy : `${strategy} ${s.suffix}`;
       legend.push(legendLine(label, colour, s.dash, datasets.length));
+      dodge.push(shift);
       datasets.push({
         label,
         data,
@@ -362,6 +376,7 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   if (!m.y.log && positive.y.length > 0) m.y.suggestedMax = Math.max(...positive.y);
   if (m.y2 !== undefined && !m.y2.log && positive.y2.length > 0) m.y2.suggestedMax = Math.max(...positive.y2);
   if (failed.length > 0) {
+    dodge.push(0);
     datasets.push({
       label: 'failed',
       data: failed.map((f) => ({ x: f.x, y: floor })),
@@ -386,7 +401,10 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   };
   const plugins = options.plugins;
   if (plugins?.legend?.labels !== undefined) plugins.legend.labels.generateLabels = () => legend;
-  if (plugins !== undefined) plugins.errorBars = { bars };
+  if (plugins !== undefined) {
+    plugins.errorBars = { bars };
+    plugins.dodge = { px: dodge };
+  }
   return {
     file: `${fileSafe(v.workload)}-${m.kind}.png`,
     workload: v.workload,
@@ -448,17 +466,26 @@ function cpuChart(v: WorkloadView): ChartSpec | undefined {
   });
 }
 
-function resourcesChart(v: WorkloadView): ChartSpec | undefined {
+// Memory and threads get a chart each: on two y axes of one chart their
+// lines cross and coincide, and a reader cannot tell which axis a line uses.
+function rssChart(v: WorkloadView): ChartSpec | undefined {
   return metricChart(v, {
-    kind: 'resources',
-    title: 'server memory and threads vs connections',
-    caption: 'Server peak RSS (MiB, solid, left axis) and peak thread count (dashed, right axis).',
+    kind: 'rss',
+    title: 'server memory vs connections',
+    caption: 'Server peak resident memory (RSS, MiB) during the measured window.',
     y: { title: 'server peak RSS (MiB)', log: false, format: axisNumber },
-    y2: { title: 'server peak threads (count)', log: false, format: (x) => (Number.isInteger(x) ? String(x) : '') },
-    series: [
-      { metric: (c) => c.server.peakRssBytes / (1 << 20), suffix: 'RSS', dash: [], axis: 'y' },
-      { metric: (c) => c.server.peakThreads, suffix: 'threads', dash: [8, 6], axis: 'y2' },
-    ],
+    series: [{ metric: (c) => c.server.peakRssBytes / (1 << 20), suffix: '', dash: [], axis: 'y' }],
+    errorBars: false,
+  });
+}
+
+function threadsChart(v: WorkloadView): ChartSpec | undefined {
+  return metricChart(v, {
+    kind: 'threads',
+    title: 'server threads vs connections',
+    caption: 'Server peak thread count (from /proc): a thread per connection shows here.',
+    y: { title: 'server peak threads (count)', log: false, format: (x) => (Number.isInteger(x) ? String(x) : '') },
+    series: [{ metric: (c) => c.server.peakThreads, suffix: '', dash: [], axis: 'y' }],
     errorBars: false,
   });
 }
@@ -626,7 +653,7 @@ export function planCharts(results: Results, opts: ChartPlanOptions = {}): Chart
   const out: ChartSpec[] = [];
   for (const workload of workloadsOf(results)) {
     const v = workloadView(results, workload, groups);
-    for (const spec of [throughputChart(v), latencyChart(v), hdrChart(v, opts.hdrConnections), cpuChart(v), resourcesChart(v), ...(workload === 'chat' ? chatCharts(v) : [])]) {
+    for (const spec of [throughputChart(v), latencyChart(v), hdrChart(v, opts.hdrConnections), cpuChart(v), rssChart(v), threadsChart(v), ...(workload === 'chat' ? chatCharts(v) : [])]) {
       if (spec !== undefined) out.push(spec);
     }
   }

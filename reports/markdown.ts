@@ -183,7 +183,8 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '- **RSS, threads**: the server\'s peak resident memory and thread count sampled from /proc during the window.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
-    '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables.',
+    '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables. ' +
+      'At each connection count the strategies are drawn a few pixels apart so equal values stay visible; the axis position is the same.',
     '',
   );
   return lines.join('\n');

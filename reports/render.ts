@@ -6,7 +6,7 @@
  */
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
-import { CHART_HEIGHT, CHART_WIDTH, type BackgroundOptions, type ErrorBarsOptions } from './charts.js';
+import { CHART_HEIGHT, CHART_WIDTH, type BackgroundOptions, type DodgeOptions, type ErrorBarsOptions } from './charts.js';
 
 Chart.register(...registerables);
 
@@ -91,6 +91,18 @@ const errorBars: Plugin<'line', ErrorBarsOptions> = {
   },
 };
 
+/** Moves each dataset's points (and so its line and error bars) sideways by its offset. */
+const dodge: Plugin<'line', DodgeOptions> = {
+  id: 'dodge',
+  defaults: { px: [] },
+  afterDatasetsUpdate(chart, _args, opts) {
+    for (const [i, px] of opts.px.entries()) {
+      if (px === 0) continue;
+      for (const point of chart.getDatasetMeta(i).data) point.x += px;
+    }
+  },
+};
+
 /** Draw one chart config into a PNG of the given size. */
 export function renderChart(config: ChartConfiguration<'line'>, width = CHART_WIDTH, height = CHART_HEIGHT): Buffer {
   const canvas = createCanvas(width, height);
@@ -100,7 +112,7 @@ export function renderChart(config: ChartConfiguration<'line'>, width = CHART_WI
   const chart = new Chart(ctx, {
     ...config,
     options: { ...config.options, responsive: false, animation: false, devicePixelRatio: 1 },
-    plugins: [...(config.plugins ?? []), background, errorBars],
+    plugins: [...(config.plugins ?? []), background, dodge, errorBars],
   });
   try {
     return canvas.toBuffer('image/png');

@@ -118,7 +118,7 @@ after(() => {
 describe('chart configs', () => {
   test('every workload gets its charts; chat gets deliveries and delivery latency', () => {
     const kinds = specs.map((s) => `${s.workload}/${s.kind}`);
-    for (const k of ['echo/throughput', 'echo/latency', 'echo/hdr', 'echo/cpu', 'echo/resources', 'chat/deliveries', 'chat/delivery-latency']) {
+    for (const k of ['echo/throughput', 'echo/latency', 'echo/hdr', 'echo/cpu', 'echo/rss', 'echo/threads', 'chat/deliveries', 'chat/delivery-latency']) {
       assert.ok(kinds.includes(k), `expected chart ${k}; got ${kinds.join(', ')}`);
     }
     assert.ok(!kinds.includes('echo/deliveries'), 'expected no deliveries chart for echo');
@@ -169,6 +169,17 @@ describe('chart configs', () => {
       const y = (d?.data[b.index] as { y: number } | undefined)?.y;
       assert.ok(y !== undefined && b.lo <= y && y <= b.hi, `expected lo ${b.lo} ≤ median ${String(y)} ≤ hi ${b.hi}`);
       assert.equal(b.colour, d?.borderColor, 'expected the bar in its line\'s colour');
+    }
+  });
+
+  test('strategies are dodged apart by pixels, never by changing their data', () => {
+    const t = chart(specs, 'echo', 'threads');
+    const px = (t.config.options?.plugins?.dodge?.px ?? []) as number[];
+    assert.equal(px.length, t.config.data.datasets.length, 'expected one offset per dataset');
+    const strategyOffsets = t.config.data.datasets.flatMap((d, i) => (d.label === 'failed' ? [] : [px[i]]));
+    assert.equal(new Set(strategyOffsets).size, strategyOffsets.length, `expected a distinct offset per strategy: ${strategyOffsets.join(', ')}`);
+    for (const d of t.config.data.datasets) {
+      for (const x of xs(d)) assert.ok(CONNECTIONS.includes(x), `expected true connection counts as x, got ${x}`);
     }
   });
 
