@@ -331,7 +331,10 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.bytesPerSec = r.bytes / windowSec;
   cell.errors = r.errors;
   cell.extra = r.extra;
-  if (r.targetRate !== undefined) cell.targetRate = r.targetRate;
+  if (r.targetRate !== undefined) {
+    cell.targetRate = r.targetRate;
+    if (r.targetRate > 0) cell.achievedRatio = Math.round((cell.opsPerSec / r.targetRate) * 1000) / 1000;
+  }
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
   cell.server.cpuSeconds = load.serverCpu;
   cell.server.cpuPercent = (100 * load.serverCpu) / windowSec;
