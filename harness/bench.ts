@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findStrategy, supportsWorkload } from '../strategies/registry.js';
 import { renderReport } from '../reports/markdown.js';
+import { writeReport } from '../reports/write.js';
 import { fmtRate } from '../reports/format.js';
 import { machineInfo } from './machine.js';
 import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkNodeVersion, checkOutDir } from './preflight.js';
@@ -30,6 +31,8 @@ export interface BenchOutcome {
   results: Results;
   resultsPath: string;
   reportPath: string;
+  /** PNG charts written beside the report. */
+  charts: string[];
   /** 0 all cells measured; 1 some cell failed; 130 interrupted. */
   exitCode: number;
 }
@@ -102,7 +105,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const save = (): void => {
     results.finishedAt = new Date().toISOString();
     writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(reportPath, renderReport(results));
+    // Charts are drawn once at the end; meanwhile report.md names none.
+    writeFileSync(reportPath, renderReport(results, { charts: false }));
   };
 
   let interrupted = false;
@@ -140,6 +144,15 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   }
   results.complete = !interrupted;
   save();
+  let charts: string[] = [];
+  try {
+    const written = await writeReport(results, o.out);
+    charts = written.charts;
+    for (const w of written.warnings) o.log(`warning: ${w}`);
+  } catch (err) {
+    // results.json and a chartless report.md are already on disk.
+    o.log(`warning: charts not written: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const failed = results.cells.some((c) => c.status === 'failed');
-  return { results, resultsPath, reportPath, exitCode: interrupted ? 130 : failed ? 1 : 0 };
+  return { results, resultsPath, reportPath, charts, exitCode: interrupted ? 130 : failed ? 1 : 0 };
 }

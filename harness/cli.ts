@@ -2,7 +2,6 @@
 /**
  * The iomodels CLI (yargs). Every user error is one line on stderr and exit 2.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import yargs from 'yargs';
@@ -10,7 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
 import { WORKLOADS } from '../workloads/registry.js';
-import { renderReport } from '../reports/markdown.js';
+import { writeReport } from '../reports/write.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
@@ -193,7 +192,7 @@ const cli = yargs(hideBin(process.argv))
         tty: process.stderr.isTTY,
         log: (l) => process.stdout.write(l + '\n'),
       });
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n`);
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\ncharts:  ${outcome.charts.length} PNG in ${out}\n`);
       process.exitCode = outcome.exitCode;
     },
   )
@@ -204,17 +203,17 @@ const cli = yargs(hideBin(process.argv))
       y
         .positional('results', { type: 'string', demandOption: true, describe: 'path to results.json' })
         .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' }),
-    (argv) => {
+    async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
+      let written;
       try {
-        mkdirSync(out, { recursive: true });
-        const reportPath = path.join(out, 'report.md');
-        writeFileSync(reportPath, renderReport(results));
-        process.stdout.write(`report:  ${reportPath}\n`);
+        written = await writeReport(results, out);
       } catch (err) {
         throw new UsageError(`cannot write into ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
+      for (const w of written.warnings) process.stderr.write(`iomodels: warning: ${w}\n`);
+      process.stdout.write(`report:  ${written.reportPath}\n${written.charts.map((c) => `chart:   ${c}\n`).join('')}`);
     },
   )
   .command(
