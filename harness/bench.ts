@@ -11,6 +11,7 @@ import { renderReport } from '../reports/markdown.js';
 import { writeReport } from '../reports/write.js';
 import { fmtRate } from '../reports/format.js';
 import { machineInfo } from './machine.js';
+import { runMicro, type MicroOptions } from './micro.js';
 import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkNodeVersion, checkOutDir } from './preflight.js';
 import { SCHEMA_VERSION, type Cell, type Plan, type Results } from './results.js';
 import { runCell, type CellSpec } from './runner.js';
@@ -20,6 +21,8 @@ import { toolVersion } from './version.js';
 
 export interface BenchOptions {
   plan: Plan;
+  /** Also run the micro-benchmarks after the sweep and include them in the report. */
+  micro?: MicroOptions;
   out: string;
   host: string;
   /** One-line progress with ETA (TTY) instead of a line per cell. */
@@ -143,6 +146,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     process.off('SIGTERM', onSigint);
   }
   results.complete = !interrupted;
+  if (!interrupted && o.micro !== undefined) {
+    o.log('micro-benchmarks:');
+    results.micro = await runMicro(o.micro, (l) => o.log(`  ${l}`));
+  }
   save();
   let charts: string[] = [];
   try {

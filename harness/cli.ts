@@ -9,7 +9,9 @@ import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
 import { WORKLOADS } from '../workloads/registry.js';
-import { writeReport } from '../reports/write.js';
+import { writeMicro, writeReport } from '../reports/write.js';
+import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
+import { checkFdLimit, checkOutDir } from './preflight.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
@@ -66,6 +68,11 @@ function poolServeArgs(extra: Record<string, number>): string[] {
   if (extra['maxQueue'] !== undefined) args.push('--max-queue', String(extra['maxQueue']));
   if (extra['sendTimeoutMs'] !== undefined) args.push('--send-timeout', String(extra['sendTimeoutMs']));
   return args;
+}
+
+/** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
+function microExtraOps(): { name: string; fn: () => void }[] {
+  return [];
 }
 
 const cpus = defaultCpus();
@@ -146,6 +153,7 @@ const cli = yargs(hideBin(process.argv))
         .option('target', { type: 'string', describe: 'drive an external server at HOST:PORT instead of spawning strategies' })
         .option('target-pid', { type: 'string', describe: 'PID of the --target server, for its CPU/RSS/threads' })
         .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
+        .option('micro', { type: 'boolean', default: false, describe: 'also run the micro-benchmarks and put them in the report' })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       if (!isLoopback(argv.host)) throw new UsageError(`--host ${argv.host} is not a loopback address: bench drives load only at 127.0.0.0/8 or ::1`);
@@ -189,11 +197,31 @@ const cli = yargs(hideBin(process.argv))
         plan,
         out,
         host: argv.host,
+        ...(argv.micro ? { micro: { counts: [...DEFAULT_MICRO_COUNTS], timeMs: 300, extraOps: microExtraOps() } } : {}),
         tty: process.stderr.isTTY,
         log: (l) => process.stdout.write(l + '\n'),
       });
       process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\ncharts:  ${outcome.charts.length} PNG in ${out}\n`);
       process.exitCode = outcome.exitCode;
+    },
+  )
+  .command(
+    'micro',
+    'tinybench micro-benchmarks: readiness-wait cost vs watched fds, FFI and EAGAIN costs',
+    (y) =>
+      y
+        .option('out', { type: 'string', describe: 'output directory (default results/micro-<timestamp>)' })
+        .option('counts', { type: 'string', default: DEFAULT_MICRO_COUNTS.join(','), describe: 'idle fd counts to measure' })
+        .option('time', { type: 'string', default: '300', describe: 'ms of sampling per benchmark' }),
+    async (argv) => {
+      const counts = intList('--counts', argv.counts, 15_000);
+      const timeMs = positiveInt('--time', argv.time, 60_000);
+      checkFdLimit(Math.max(...counts));
+      const out = argv.out ?? path.join('results', `micro-${timestamp()}`);
+      checkOutDir(out);
+      const micro = await runMicro({ counts, timeMs, extraOps: microExtraOps() }, (l) => process.stdout.write(l + '\n'));
+      const w = writeMicro(micro, out);
+      process.stdout.write(`micro:   ${w.jsonPath}\nchart:   ${w.chartPath}\nreport:  ${w.mdPath}\n`);
     },
   )
   .command(
@@ -243,7 +271,7 @@ const cli = yargs(hideBin(process.argv))
       });
     },
   )
-  .demandCommand(1, 'name a command: list, serve, bench, report, check')
+  .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
   .strict()
   .help()
   .version(toolVersion())

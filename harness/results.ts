@@ -4,6 +4,7 @@
  * without bumping SCHEMA_VERSION.
  */
 import type { LatencySummary } from '../workloads/latency.js';
+import type { MicroResults } from './micro.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -118,4 +119,6 @@ export interface Results {
   machine: MachineInfo;
   plan: Plan;
   cells: Cell[];
+  /** `bench --micro`: the micro-benchmarks, run after the sweep. */
+  micro?: MicroResults;
 }

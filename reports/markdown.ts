@@ -8,6 +8,7 @@ import { findWorkload } from '../workloads/registry.js';
 import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtRate, fmtUs } from './format.js';
+import { renderMicroSection } from './micro.js';
 
 export interface ReportOptions {
   /**
@@ -15,6 +16,8 @@ export interface ReportOptions {
    * them out (a report written while the run is still going).
    */
   charts?: readonly ChartSpec[] | false;
+  /** File name of the drawn micro-benchmark chart, when results carry a micro section. */
+  microChart?: string;
 }
 
 /** The reference every ratio is taken against: Node's own event loop. */
@@ -180,6 +183,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
   else lines.push(...special.map(specialLine), '');
 
   lines.push('## Cells', '', renderCellTable(results.cells));
+  if (results.micro !== undefined) lines.push(renderMicroSection(results.micro, opts.microChart));
   lines.push(
     '## What the numbers mean',
     '',
