@@ -25,6 +25,8 @@ export interface DriverOptions {
   readonly rate?: number;
   /** Workload options (messageSize, …), as the server got them. */
   readonly protocol: ProtocolOptions;
+  /** http: which load generator drives it, "native" (default) or "autocannon". */
+  readonly httpDriver?: string;
   /** Phase changes, so the harness can align its /proc samples with the window. */
   readonly onPhase?: (phase: DriverPhase) => void;
 }
@@ -33,6 +35,8 @@ export type DriverPhase = 'connected' | 'measuring' | 'draining';
 
 /** Everything a driver measured in its window. Plain JSON. */
 export interface DriverResult {
+  /** The load generator that produced these numbers ("net", "autocannon", …). */
+  driver?: string;
   /** Connections that completed the handshake. */
   established: number;
   /** Operations completed and verified inside the window. */

@@ -1,0 +1,2 @@
+export const CHAT_SERVE_ARGS: readonly string[] = [];
+export function chatCases(): void {}
