@@ -187,8 +187,10 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
   lines.push(
     '## What the numbers mean',
     '',
-    '- **ops/s**: verified operations (an echo round trip, an HTTP request, a chat message) completed in the measured window, divided by its length.',
+    '- **ops/s**: verified operations completed in the measured window, divided by its length: echo round trips, http requests, chat messages (one op = one message delivered to every client).',
     '- **median, 95% CI**: a cell is repeated `repeat` times, interleaved across strategies; tables and charts show the median of the repetitions, error bars a 95% percentile-bootstrap interval of that median (with fewer than about 5 repetitions it spans roughly the observed range and understates the uncertainty).',
+    '- **chat**: by default only 10 clients send (`--chat-senders`), each with one message in flight until the last client has it, so fan-out stays bounded; `extra.deliveriesPerSec` counts message × receiver deliveries; p50/p99 run from send until the last client has the message. Any lost, duplicated or reordered delivery fails the cell.',
+    '- **http driver**: `native` (default; µs histograms) or `autocannon` (client.driver in results.json); autocannon records whole milliseconds, so its percentiles have 1 ms resolution.',
     ...(p.rate > 0
       ? [
           '- **achieved/target** (open loop): ops/s as a share of the scheduled rate; well below 100% means the server (or a client-bound load child) could not keep up, and the latencies, timed from each message\'s scheduled send time, include the backlog.',
