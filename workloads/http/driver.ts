@@ -12,7 +12,6 @@ import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
 import { boundedAll, LoadClock } from '../load-clock.js';
 import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
-import { runAutocannonDriver } from './autocannon-driver.js';
 import { PAGE_BYTES } from './page.js';
 import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
 
@@ -27,7 +26,8 @@ export function httpPipelining(opts: Pick<DriverOptions, 'protocol'>): number {
 
 export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
   const which = opts.httpDriver ?? 'native';
-  if (which === 'autocannon') return runAutocannonDriver(opts);
+  // Loaded only when asked for: autocannon's module graph costs every process that imports the registry.
+  if (which === 'autocannon') return import('./autocannon-driver.js').then((m) => m.runAutocannonDriver(opts));
   if (which !== 'native') return Promise.reject(new Error(`unknown http driver "${which}" (valid: ${HTTP_DRIVERS.join(', ')})`));
   return runNativeHttpDriver(opts);
 }
