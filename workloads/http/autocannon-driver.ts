@@ -1,9 +1,10 @@
 /**
  * autocannon as the HTTP load generator: the ecosystem's standard
  * (keep-alive, optional pipelining), to cross-check our native driver.
- * Its latency histogram records whole milliseconds; we merge it into our µs
- * histogram scaled ×1000, so percentiles from this driver have 1 ms
- * resolution. Every response is checked by autocannon: non-2xx and bodies
+ * Its latency histogram records whole milliseconds (the fraction cut off);
+ * we merge it into our µs histogram at each millisecond's midpoint
+ * (v + 0.5 ms), so percentiles from this driver have 1 ms resolution and a
+ * sub-millisecond reply reads 500 µs, not 0. Every response is checked by autocannon: non-2xx and bodies
  * that differ from the page (`expectBody`) count as `verify` errors.
  */
 import autocannon from 'autocannon';
@@ -52,7 +53,7 @@ function run(opts: DriverOptions, durationSec: number): Promise<RawResult> {
   });
 }
 
-/** autocannon's ms histogram → ours in µs (each bucket's value × 1000). */
+/** autocannon's ms histogram → ours in µs (each whole ms at its midpoint). */
 function msToUs(encoded: string | null): LatencyHistogram {
   const out = newHistogram();
   if (encoded === null) return out;
@@ -62,7 +63,7 @@ function msToUs(encoded: string | null): LatencyHistogram {
   it.reset();
   while (it.hasNext()) {
     const v = it.next();
-    out.recordValueWithCount(Math.max(1, Math.round(v.valueIteratedTo * 1000)), v.countAtValueIteratedTo);
+    out.recordValueWithCount(Math.round((v.valueIteratedTo + 0.5) * 1000), v.countAtValueIteratedTo);
   }
   return out;
 }
