@@ -336,6 +336,8 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.bytesPerSec = r.bytes / windowSec;
   cell.errors = r.errors;
   cell.extra = r.extra;
+  // Per-second figures over the window the harness timed, like opsPerSec.
+  if (r.extra['deliveries'] !== undefined) cell.extra['deliveriesPerSec'] = r.extra['deliveries'] / windowSec;
   if (r.driver !== undefined) cell.client.driver = r.driver;
   if (r.targetRate !== undefined) {
     cell.targetRate = r.targetRate;
