@@ -79,7 +79,7 @@ function poolServeArgs(extra: Record<string, number>): string[] {
 
 /** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
 function microExtraOps(): { name: string; fn: () => void }[] {
-  return [];
+  return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
 
 const cpus = defaultCpus();

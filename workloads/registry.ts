@@ -9,6 +9,7 @@ import { runEchoDriver } from './echo/driver.js';
 import { createEchoProtocol } from './echo/protocol.js';
 import { runHttpDriver } from './http/driver.js';
 import { createHttpProtocol } from './http/protocol.js';
+import { httpMicroOps } from './http/micro.js';
 import type { Protocol, ProtocolOptions, ProtocolSpec } from './protocol.js';
 
 export interface Workload {
@@ -19,6 +20,8 @@ export interface Workload {
   readonly opUnit: string;
   createProtocol(options: ProtocolOptions): Protocol;
   runDriver(opts: DriverOptions): Promise<DriverResult>;
+  /** Per-operation costs for `iomodels micro` (e.g. HTTP parse). */
+  microOps?(): { name: string; fn: () => void }[];
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -42,6 +45,7 @@ export const WORKLOADS: readonly Workload[] = [
     opUnit: 'request',
     createProtocol: (o) => createHttpProtocol(o),
     runDriver: runHttpDriver,
+    microOps: httpMicroOps,
   },
 ];
 
