@@ -95,10 +95,19 @@ function usable(c: Cell): boolean {
   return c.status !== 'failed';
 }
 
-/** Key order-independent JSON, to compare plan.protocol objects. */
+/**
+ * Server-side cost knobs: they change how much work the server does per
+ * request, not what goes over the wire, so two runs that differ only in
+ * them measure the same thing, and a slower one is exactly the kind of
+ * regression the gate exists to catch (`--work-us` is how CI proves it).
+ */
+const SERVER_COST_KNOBS = new Set(['workUs']);
+
+/** Key order-independent JSON of the wire-visible workload options. */
 function canonical(o: Record<string, unknown> | undefined): string {
   if (o === undefined || o === null) return '{}';
-  return JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
+  const wire = Object.entries(o).filter(([k]) => !SERVER_COST_KNOBS.has(k));
+  return JSON.stringify(Object.fromEntries(wire.sort(([a], [b]) => a.localeCompare(b))));
 }
 
 /**
@@ -245,7 +254,10 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
         `${b.values.length} vs ${c.values.length} repetitions cannot reach p < ${o.alpha} even if every current run were slower (run bench with --repeat ${repsNeeded(o.alpha)} or more)`,
       );
     } else if (cmp.change < -o.tolerance && cmp.p < o.alpha) {
-      cmp.verdict = clientBound ? 'unreliable (client-bound)' : 'regression';
+      // Only a client-bound *current* run makes a drop unreliable: its server
+      // might have done more. A client-bound baseline is a floor for the
+      // server's real baseline, so a drop below it is, if anything, understated.
+      cmp.verdict = c.clientBound ? 'unreliable (client-bound)' : 'regression';
     } else if (cmp.change > o.tolerance && pUp < o.alpha) {
       cmp.verdict = 'improved';
     } else {

@@ -161,6 +161,12 @@ describe('check verdicts', () => {
     assert.match(r.stdout, /--repeat 5/, 'tells how many repetitions are needed');
   });
 
+  it('a client-bound baseline does not excuse a significant drop of the current run', () => {
+    const r = check(['--baseline', file(results([{ ops: base5, clientBound: true }])), '--current', file(results([{ ops: low(0.7) }]))]);
+    assert.equal(r.code, 1, `the baseline is a floor for the server, so the drop is real: ${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /REGRESSION/, 'verdict');
+  });
+
   it('a client-bound cell reports a slowdown as unreliable and passes', () => {
     const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: low(0.7), clientBound: true }]))]);
     assert.equal(r.code, 0, 'client-bound does not fail the gate');
