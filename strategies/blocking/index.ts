@@ -16,7 +16,9 @@
  *
  * A thread blocked in recv cannot be stopped from outside, so close()
  * shuts every live socket down (and the listener): every blocked call
- * returns, every task ends, and the pool drains.
+ * returns, every task ends, and the pool drains. Connections still waiting
+ * for a thread are closed by the main thread at once, unserved: no thread
+ * is started just to close one.
  */
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
