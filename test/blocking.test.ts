@@ -1,7 +1,9 @@
 /**
  * The blocking strategy beyond conformance: a thread per connection, the
- * bounded pool (queue, refusal), cross-thread fan-out under write locks,
- * the send timeout, and a throwing protocol costing only its connection.
+ * bounded pool (queue, refusal), the pool still serving after bursts of
+ * connections closed before a thread took them, cross-thread fan-out under
+ * write locks, the send timeout, and a throwing protocol costing only its
+ * connection.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -102,6 +104,97 @@ describe('blocking: one thread per connection', () => {
       assert.equal(r.stats['accepted'], 5, `expected 5 accepted, got ${JSON.stringify(r.stats)}`);
       assert.ok((r.stats['pool: queue wait max us'] ?? 0) > 0, `expected a non-zero queue wait, got ${JSON.stringify(r.stats)}`);
     }
+  });
+});
+
+/** Poll `pred` every 20 ms until true or `timeoutMs`; returns its last value. */
+async function until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (pred()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return pred();
+}
+
+/** Every accepted connection is accounted for: closed (served or not) or refused. */
+function settled(c: Record<string, number>, accepted: number): boolean {
+  const done = (c['closed'] ?? 0) + (c['refused: thread pool full'] ?? 0) + (c['refused: fd table full'] ?? 0);
+  return c['accepted'] === accepted && done === accepted;
+}
+
+describe('blocking: the pool after bursts of closed connections', () => {
+  async function withEcho(extra: Record<string, number>, body: (port: number, server: StrategyServer) => Promise<void>): Promise<Record<string, number>> {
+    const server = createBlockingServer({ workload: 'echo', options: {} }, { ...DEFAULT_STRATEGY_OPTIONS, extra });
+    const { port } = await server.listen('127.0.0.1', 0);
+    try {
+      await body(port, server);
+    } finally {
+      await server.close();
+    }
+    return server.counters();
+  }
+
+  test('three bursts of 50 connections opened and closed (4 threads, queue 8): the queue drains every time, new connections are served after', async () => {
+    // Threads exit 30 ms after going idle, so each burst runs on a pool whose
+    // threads came and went: piscina starts threads that never run a task,
+    // and they exit too (this once wedged the pool for good).
+    const BURST = 50;
+    const counters = await withEcho({ maxThreads: 4, maxQueue: 8, idleTimeoutMs: 30 }, async (port, server) => {
+      let accepted = 0;
+      for (let round = 1; round <= 3; round++) {
+        const opened = await Promise.allSettled(Array.from({ length: BURST }, () => connect(port)));
+        for (const o of opened) {
+          assert.equal(o.status, 'fulfilled', `round ${round}: every connect should succeed (refusal is a close after accept)`);
+          if (o.status === 'fulfilled') o.value.destroy();
+        }
+        accepted += BURST;
+        const drained = await until(() => settled(server.counters(), accepted), 10_000);
+        assert.ok(drained, `round ${round}: all ${accepted} accepted connections should be closed or refused, got ${JSON.stringify(server.counters())}`);
+        // The pool serves a new connection: it is neither refused nor left queued.
+        const probe = await connect(port);
+        try {
+          await roundTrip(probe, round);
+        } finally {
+          probe.destroy();
+        }
+        accepted++;
+        assert.ok(await until(() => settled(server.counters(), accepted), 10_000), `round ${round}: the probe connection should be closed`);
+        // Let the idle threads exit before the next burst (30 ms idle timeout).
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    });
+    assert.equal(counters['pool: never served'] ?? 0, 0, `no connection should be left unserved at close: ${JSON.stringify(counters)}`);
+    assert.ok((counters['pool: served'] ?? 0) >= 3 * 12 + 3, `each burst fills 4 threads + 8 queued, all served, plus 3 probes: ${JSON.stringify(counters)}`);
+  });
+
+  test('queued connections whose client already closed are taken by the thread, find EOF at once and free their slot', async () => {
+    const QUEUED = 8;
+    const counters = await withEcho({ maxThreads: 1, maxQueue: QUEUED }, async (port, server) => {
+      const busy = await connect(port);
+      await roundTrip(busy, 1);
+      // The only thread now sleeps in recv on `busy`: these wait in the queue.
+      const queued = await Promise.all(Array.from({ length: QUEUED }, () => connect(port)));
+      assert.ok(await until(() => server.counters()['accepted'] === 1 + QUEUED, 10_000), `all ${1 + QUEUED} connections should be accepted`);
+      // Half close with FIN, half with RST, before any thread looked at them.
+      queued.forEach((s, i) => {
+        s.on('error', () => undefined);
+        if (i % 2 === 0) s.destroy();
+        else s.resetAndDestroy();
+      });
+      assert.equal(server.counters()['closed'] ?? 0, 0, 'no connection is closed while the thread is busy');
+      busy.destroy();
+      // The thread takes each in turn: recv returns 0 (or ECONNRESET) at once.
+      // Were it to block, nothing would ever close these.
+      const all = await until(() => settled(server.counters(), 1 + QUEUED), 10_000);
+      assert.ok(all, `the ${QUEUED} closed queued connections should be released by the thread, got ${JSON.stringify(server.counters())}`);
+      const after = await connect(port);
+      await roundTrip(after, 2);
+      after.destroy();
+    });
+    assert.equal(counters['pool: served'], 2 + QUEUED, `the thread should have taken every queued connection: ${JSON.stringify(counters)}`);
+    assert.equal(counters['pool: never served'] ?? 0, 0, `none left for close(): ${JSON.stringify(counters)}`);
+    assert.equal(counters['refused: thread pool full'], 0, `none refused: ${JSON.stringify(counters)}`);
   });
 });
 

@@ -16,6 +16,12 @@ export const DEFAULT_MAX_QUEUE = 1024;
  * receiver can hold its write lock, and so every sender behind it.
  */
 export const DEFAULT_SEND_TIMEOUT_MS = 2000;
+/**
+ * An idle pool thread is kept this long, so a new connection reuses it
+ * instead of starting one (~25 ms); beyond that it exits and frees its
+ * memory and fds.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 /** Upper bounds, checked by the CLI. */
 export const MAX_THREADS_LIMIT = 10_000;
 export const MAX_QUEUE_LIMIT = 1_000_000;
@@ -24,6 +30,8 @@ export interface BlockingOptions {
   readonly maxThreads: number;
   readonly maxQueue: number;
   readonly sendTimeoutMs: number;
+  /** See DEFAULT_IDLE_TIMEOUT_MS. Not a CLI flag: tests shorten it to churn threads. */
+  readonly idleTimeoutMs: number;
   /**
    * Test seam: a module URL exporting `createProtocol(options)`, used by the
    * pool threads instead of the workload registry (a protocol that throws,
@@ -46,6 +54,7 @@ export function blockingOptions(extra: Readonly<Record<string, unknown>>): Block
     maxThreads: intOption(extra, 'maxThreads', DEFAULT_MAX_THREADS, 1, MAX_THREADS_LIMIT),
     maxQueue: intOption(extra, 'maxQueue', DEFAULT_MAX_QUEUE, 0, MAX_QUEUE_LIMIT),
     sendTimeoutMs: intOption(extra, 'sendTimeoutMs', DEFAULT_SEND_TIMEOUT_MS, 1, 3_600_000),
+    idleTimeoutMs: intOption(extra, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS, 1, 3_600_000),
   };
   const pm = extra['protocolModule'];
   return typeof pm === 'string' ? { ...o, protocolModule: pm } : o;
@@ -74,6 +83,19 @@ export interface AcceptedMsg {
   readonly id: number;
   /** nowUs() when accept(2) returned. */
   readonly acceptedUs: number;
+}
+
+/**
+ * Pool thread → main (piscina's 'message' event), once per thread: this
+ * thread finished loading its modules (koffi included) and takes a
+ * connection without start-up cost from now on.
+ */
+export interface LoadedMsg {
+  readonly blockingThreadLoaded: number; // the thread's threadId
+}
+
+export function isLoadedMsg(v: unknown): v is LoadedMsg {
+  return typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['blockingThreadLoaded'] === 'number';
 }
 
 /** Main → pool: one connection task, alive as long as the connection. */

@@ -160,10 +160,14 @@ export async function serveConnection(task: ConnectionTask): Promise<ConnectionR
   const { table } = st;
   if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
   if (table.stopping || !table.open(task.fd)) {
-    // The server stopped while this connection waited for a thread.
-    table.bump('pool: never served');
-    table.bump('closed');
-    table.release(task.fd, closeFd);
+    // The server stopped while this connection waited for a thread. The
+    // main thread closes every such connection itself (index.ts, doClose);
+    // close it here only if we get to it first.
+    if (table.claimQueued(task.fd, task.id)) {
+      table.bump('pool: never served');
+      table.bump('closed');
+      table.release(task.fd, closeFd);
+    }
     return { waitUs, served: false };
   }
   table.bump('pool: served');

@@ -10,7 +10,8 @@
  * finds `stopping` set never enters it: it hands its fd back for the main
  * thread to close.
  */
-import type { ConnectionResult, ConnectionTask } from './config.js';
+import { parentPort, threadId } from 'node:worker_threads';
+import type { ConnectionResult, ConnectionTask, LoadedMsg } from './config.js';
 import { isThreadData } from './config.js';
 import { ConnTable, nowUs } from './table.js';
 
@@ -27,7 +28,10 @@ export async function serveConnection(task: ConnectionTask): Promise<ConnectionR
     } finally {
       table.leaveLoad();
     }
-    table.threadLoaded();
+    // Tell the main thread, by thread: it counts loaded threads that are
+    // still alive (see `loaded` in index.ts); a thread that never got a task
+    // never loads.
+    parentPort?.postMessage({ blockingThreadLoaded: threadId } satisfies LoadedMsg);
   }
   return impl.serveConnection(task);
 }

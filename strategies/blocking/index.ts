@@ -16,14 +16,16 @@
  *
  * A thread blocked in recv cannot be stopped from outside, so close()
  * shuts every live socket down (and the listener): every blocked call
- * returns, every task ends, and the pool drains.
+ * returns, every task ends, and the pool drains. Connections still waiting
+ * for a thread are closed by the main thread at once, unserved: no thread
+ * is started just to close one.
  */
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.js';
 import type { ProtocolSpec } from '../../workloads/protocol.js';
 import type { ServerCounters, StrategyOptions, StrategyServer } from '../strategy.js';
-import { blockingOptions, type AcceptedMsg, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
+import { blockingOptions, isLoadedMsg, type AcceptedMsg, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
 import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs, STARVED_US } from './table.js';
 
 /** close() finishes within this (serve exits anyway at 1.5 s). */
@@ -31,8 +33,6 @@ const CLOSE_BUDGET_MS = 1300;
 const ACCEPTOR_EXIT_MS = 300;
 /** Pool threads that may be starting at once (see pump). */
 const MAX_STARTING = 2;
-/** Idle pool threads are kept this long, so a new connection reuses one. */
-const IDLE_TIMEOUT_MS = 10_000;
 
 const ACCEPTOR_URL = new URL('./acceptor.js', import.meta.url);
 const CONNECTION_URL = new URL('./connection.js', import.meta.url).href;
@@ -59,7 +59,8 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
   };
   /** Queue waits (µs) of every connection a thread took, served or not. */
   const waits: number[] = [];
-  const tasks = new Set<Promise<void>>();
+  /** Every connection handed to piscina and not finished, by its task. */
+  const tasks = new Map<Promise<void>, AcceptedMsg>();
   let pool: Piscina<ConnectionTask, ConnectionResult> | undefined;
   let acceptorExit: Promise<void> = Promise.resolve();
   let listenFd = -1;
@@ -68,16 +69,37 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
 
   /** Accepted connections not yet handed to piscina (see pump). */
   const backlog: AcceptedMsg[] = [];
-  let threadsDestroyed = 0;
-  let pumpTimer: NodeJS.Timeout | undefined;
+  /**
+   * threadIds of the live pool threads that have loaded their modules
+   * (connection.ts posts one message per thread): a task handed to piscina
+   * while fewer tasks are in it than these goes to a loaded thread; every
+   * task beyond makes a thread start (or waits for one that is starting).
+   *
+   * Kept per thread, and pruned against piscina's live threads when one
+   * exits, because piscina also starts threads that never run a task (it
+   * starts one per task it cannot place, and a thread freed meanwhile often
+   * takes that task): such a thread never loads, and when it exits idle it
+   * must not be subtracted. A plain "loaded − destroyed" count drifted down
+   * by one per such thread, until pump handed piscina nothing at all and
+   * the backlog (and with it the acceptor's in-flight bound) stayed full
+   * for good: every new connection refused.
+   */
+  const loaded = new Set<number>();
+  let pruneQueued = false;
 
-  const neverServed = (m: AcceptedMsg): void => {
+  /**
+   * Close a connection no thread took, unless a thread or an earlier call
+   * got to it first (table.claimQueued). Returns whether this call closed it.
+   */
+  const neverServed = (m: AcceptedMsg): boolean => {
+    if (!table.claimQueued(m.fd, m.id)) return false;
     const waitUs = Math.max(0, nowUs() - m.acceptedUs);
     waits.push(waitUs);
     if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
     table.bump('pool: never served');
     table.bump('closed');
     table.release(m.fd, (fd) => closeFd(fd));
+    return true;
   };
 
   const run = (p: Piscina<ConnectionTask, ConnectionResult>, m: AcceptedMsg): void => {
@@ -87,6 +109,12 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         else waits.push(r.waitUs);
       },
       (err: unknown) => {
+        // Stopping: pool.destroy() ends the tasks no thread took yet, whose
+        // connections doClose has closed (else this does).
+        if (table.stopping) {
+          neverServed(m);
+          return;
+        }
         // The thread died under the task (or piscina refused it): close the
         // connection it held, count it, keep serving.
         table.bump('errors: worker');
@@ -105,7 +133,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       tasks.delete(tracked);
       pump();
     });
-    tasks.add(tracked);
+    tasks.set(tracked, m);
     threadsPeak = Math.max(threadsPeak, p.threads.length);
   };
 
@@ -127,20 +155,25 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         }
         return;
       }
-      // piscina starts a new thread for every task it cannot hand to a ready
-      // one at once: never give it more than MAX_STARTING such tasks.
-      const ready = table.threadsLoaded - threadsDestroyed;
-      if (tasks.size >= Math.min(bo.maxThreads, ready + MAX_STARTING)) break;
+      // piscina starts a new thread for every task it cannot hand to a
+      // loaded one at once: never give it more than MAX_STARTING such tasks.
+      // `loaded.size` is never negative, so with fewer than MAX_STARTING
+      // tasks in the pool a waiting connection is always handed over: the
+      // backlog cannot stall whatever the count says. It moves on when a
+      // task ends or a thread reports loaded: both call pump.
+      if (tasks.size >= Math.min(bo.maxThreads, loaded.size + MAX_STARTING)) break;
       const m = backlog.shift();
       if (m !== undefined) run(p, m);
     }
-    // Threads finish loading without telling the event loop: look again soon.
-    if (backlog.length > 0 && pumpTimer === undefined) {
-      pumpTimer = setTimeout(() => {
-        pumpTimer = undefined;
-        pump();
-      }, 5);
-    }
+  }
+
+  /** Forget loaded threads piscina no longer has (see `loaded`). */
+  function pruneLoaded(): void {
+    pruneQueued = false;
+    const p = pool;
+    if (p === undefined) return;
+    const live = new Set(p.threads.map((w) => w.threadId));
+    for (const id of loaded) if (!live.has(id)) loaded.delete(id);
   }
 
   const dispatch = (m: AcceptedMsg): void => {
@@ -169,10 +202,16 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       // Where shutdown does not wake accept (BSD) the acceptor holds no
       // connection; it ends with the process.
     }
-    // Every blocked recv/send returns; waiting connections are closed unserved.
+    // Waiting connections are closed unserved, here: those in the backlog
+    // (pump) and those piscina holds for a thread that is still starting or
+    // busy. Starting a thread only to close one is what made a stop during a
+    // burst slow. A thread that takes such a task finds it claimed.
     pump();
+    const serving: Promise<void>[] = [];
+    for (const [t, m] of tasks) if (!neverServed(m)) serving.push(t);
+    // Every blocked recv/send returns: the serving threads finish.
     shutdownAllLive();
-    const drained = Promise.allSettled([...tasks]).then(() => undefined);
+    const drained = Promise.allSettled(serving).then(() => undefined);
     await Promise.race([drained, delay(Math.max(0, deadline - performance.now()))]);
     // Anything registered after the first sweep (a message in flight).
     shutdownAllLive();
@@ -180,7 +219,6 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     // `stopping` keeps new ones out, so this wait is one load at most.
     while (table.loading > 0 && performance.now() < deadline + 150) await delay(2);
     if (pool !== undefined) await Promise.race([pool.destroy(), delay(Math.max(50, deadline - performance.now()))]);
-    if (pumpTimer !== undefined) clearTimeout(pumpTimer);
     if (listenFd >= 0) {
       closeFd(listenFd);
       listenFd = -1;
@@ -222,16 +260,25 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         name: 'serveConnection',
         minThreads: 1,
         maxThreads: bo.maxThreads,
-        idleTimeout: IDLE_TIMEOUT_MS,
+        idleTimeout: bo.idleTimeoutMs,
         // The acceptor enforces max-threads + max-queue; piscina's own limit
         // would only race it.
         maxQueue: Infinity,
         recordTiming: false,
-        // Only for the "loaded" signal (connection.ts); tasks carry the rest.
-        workerData: { sab: table.sab },
       });
-      pool.on('workerDestroy', () => {
-        threadsDestroyed++;
+      const p = pool;
+      p.on('message', (m: unknown) => {
+        // A thread that died since it posted this is not counted.
+        if (!isLoadedMsg(m) || !p.threads.some((w) => w.threadId === m.blockingThreadLoaded)) return;
+        loaded.add(m.blockingThreadLoaded);
+        pump();
+      });
+      p.on('workerDestroy', () => {
+        // piscina emits this before it drops the thread from p.threads (and
+        // an exited thread's threadId already reads -1): prune right after.
+        if (pruneQueued) return;
+        pruneQueued = true;
+        queueMicrotask(pruneLoaded);
       });
       const a = new Worker(ACCEPTOR_URL, {
         workerData: { ...threadData, listenFd: l.fd, maxInFlight: bo.maxThreads + bo.maxQueue } satisfies ThreadData,

@@ -52,9 +52,8 @@ const H_INFLIGHT = 4;
 const H_QUEUED_PEAK = 5;
 const H_HIGH_FD = 6;
 const H_LOGGED = 7; // bit per log kind: each kind is logged once per process
-const H_LOADED = 8;
-const H_LOADING = 9;
-const H_COUNTERS = 10;
+const H_LOADING = 8;
+const H_COUNTERS = 9;
 const HEADER_WORDS = H_COUNTERS + COUNTER_NAMES.length;
 
 // Slot words.
@@ -130,15 +129,6 @@ export class ConnTable {
   /** True exactly once per kind per process: log the first, count the rest. */
   firstLog(kind: number): boolean {
     return (Atomics.or(this.#a, H_LOGGED, kind) & kind) === 0;
-  }
-
-  /** Pool threads whose modules (koffi included) finished loading. */
-  get threadsLoaded(): number {
-    return Atomics.load(this.#a, H_LOADED);
-  }
-
-  threadLoaded(): void {
-    Atomics.add(this.#a, H_LOADED, 1);
   }
 
   /**
@@ -247,6 +237,19 @@ export class ConnTable {
   }
 
   /**
+   * QUEUED → CLOSING, for whoever closes a connection no thread took: the
+   * stopping main thread, or a thread that finds the server stopping. The
+   * CAS makes exactly one of them the closer (it then calls release); the
+   * other leaves the fd alone, as it may be closed and its number reused.
+   * The id check cannot meet a reused number re-registered: claims happen
+   * only once stopping, and the acceptor registers nothing after that.
+   */
+  claimQueued(fd: number, id: number): boolean {
+    if (this.id(fd) !== id) return false;
+    return Atomics.compareExchange(this.#a, this.#base(fd) + S_STATE, QUEUED, CLOSING) === QUEUED;
+  }
+
+  /**
    * OPEN → DOOMED (leaves the Hub): no further broadcast reaches it. Caller
    * holds the lock. Returns false if it was not OPEN.
    */
@@ -277,7 +280,7 @@ export class ConnTable {
   /**
    * Close the fd and free its slot: lock (waits out any sender), leave the
    * Hub, mark CLOSING, wait for pinned shutdowns, close, FREE, unlock. Only
-   * the thread that owns the connection calls it, once.
+   * the thread that owns the connection (or won claimQueued) calls it, once.
    */
   release(fd: number, close: (fd: number) => void): void {
     this.lock(fd);

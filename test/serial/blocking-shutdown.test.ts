@@ -1,7 +1,9 @@
 /**
- * Shutdown of the blocking strategy with 200 idle connections, each with a
- * thread blocked in recv(2): SIGTERM must shut every socket down, drain the
- * pool and exit 0 within 2 s. Serial: 200 worker threads start first.
+ * Shutdown of the blocking strategy: with 200 idle connections, each with a
+ * thread blocked in recv(2), SIGTERM must shut every socket down, drain the
+ * pool and exit 0 within 2 s; and the same in the middle of a burst, with
+ * connections queued for a thread (closed unserved, no thread started for
+ * them). Serial: hundreds of worker threads start first.
  */
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
@@ -30,6 +32,49 @@ test('blocking: 200 idle connections, serve exits 0 within 2 s of SIGTERM', { ti
     assert.equal(r.stats['closed'], 200, `every connection should be closed by the shutdown: ${JSON.stringify(r.stats)}`);
     assert.ok((r.stats['pool: threads peak'] ?? 0) >= 200, `expected 200 threads in use: ${JSON.stringify(r.stats)}`);
   } finally {
+    for (const s of socks) s.destroy();
+    await served.stop();
+  }
+});
+
+test('blocking: SIGTERM in the middle of a burst (threads busy, 1,024 queued), serve exits 0 within 2 s, every connection closed', { timeout: 120_000 }, async (t) => {
+  const served = await startServe('blocking', 'echo', []);
+  const socks: net.Socket[] = [];
+  let stop = false;
+  let next = 0;
+  try {
+    // 500 connects in flight, every connection held open: the pool fills (256
+    // threads starting two at a time) and the queue fills behind it.
+    const lanes = Promise.all(
+      Array.from({ length: 500 }, async () => {
+        while (!stop && next < 5000) {
+          next++;
+          try {
+            const s = await connect(served.port);
+            s.on('error', () => undefined);
+            socks.push(s);
+          } catch {
+            // Refused or reset once the server stops: expected.
+          }
+        }
+      }),
+    );
+    // Mid-burst: the queue is full (refusals have begun) and connects go on.
+    while (socks.length < 2000) await new Promise((r) => setTimeout(r, 10));
+    const r = await served.stop();
+    stop = true;
+    await lanes;
+    t.diagnostic(`exit ${Math.round(r.ms)} ms after SIGTERM mid-burst: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.code, 0, `serve should exit 0 on SIGTERM, got ${r.code ?? r.signal}: ${served.stderr()}`);
+    assert.ok(r.ms < 2000, `serve should exit within 2 s of SIGTERM mid-burst, took ${Math.round(r.ms)} ms`);
+    const accepted = r.stats['accepted'] ?? 0;
+    const done = (r.stats['closed'] ?? 0) + (r.stats['refused: thread pool full'] ?? 0);
+    assert.ok(accepted >= 2000, `expected >= 2000 accepted connections: ${JSON.stringify(r.stats)}`);
+    assert.equal(done, accepted, `every accepted connection should be closed or refused by the time stats print: ${JSON.stringify(r.stats)}`);
+    assert.ok((r.stats['pool: never served'] ?? 0) > 0, `queued connections should be closed unserved: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['errors: worker'] ?? 0, 0, `stopping is not a worker error: ${JSON.stringify(r.stats)}`);
+  } finally {
+    stop = true;
     for (const s of socks) s.destroy();
     await served.stop();
   }
