@@ -18,6 +18,8 @@ export interface DriverOptions {
   readonly connectConcurrency: number;
   /** Deadline for the whole connect phase, ms. */
   readonly connectTimeoutMs: number;
+  /** TCP workloads: the load generator, "selector" (default where it runs) or "net" (node:net). */
+  readonly tcpDriver?: string;
   /**
    * Open loop: total ops/s across all connections, sent on a fixed schedule
    * whatever the replies do. 0 or absent: closed loop.
@@ -33,6 +35,8 @@ export type DriverPhase = 'connected' | 'measuring' | 'draining';
 
 /** Everything a driver measured in its window. Plain JSON. */
 export interface DriverResult {
+  /** The load generator that produced these numbers ("net", "autocannon", …). */
+  driver?: string;
   /** Connections that completed the handshake. */
   established: number;
   /** Operations completed and verified inside the window. */
