@@ -12,7 +12,7 @@ import { WORKLOADS } from '../workloads/registry.js';
 import { renderReport } from '../reports/markdown.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
-import { byteSize, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, workloadList } from './options.js';
+import { byteSize, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, tcpDriverOption, workloadList } from './options.js';
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
@@ -113,6 +113,7 @@ const cli = yargs(hideBin(process.argv))
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
+        .option('tcp-driver', { type: 'string', describe: 'echo load generator: selector (default where it runs) or net (node:net)' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
         .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
         .option('target', { type: 'string', describe: 'drive an external server at HOST:PORT instead of spawning strategies' })
@@ -136,6 +137,7 @@ const cli = yargs(hideBin(process.argv))
       } else if (argv.targetPid !== undefined) {
         throw new UsageError('--target-pid goes with --target');
       }
+      const tcpDriver = argv.tcpDriver === undefined ? undefined : tcpDriverOption('--tcp-driver', argv.tcpDriver);
       const plan: Plan = {
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
@@ -148,6 +150,7 @@ const cli = yargs(hideBin(process.argv))
         clientCpus: argv.clientCpus,
         protocol: protocolOptions(argv),
         timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
+        ...(tcpDriver === undefined ? {} : { tcpDriver }),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
       if (target !== undefined) {

@@ -154,6 +154,7 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       durationSec: plan.durationSec,
       timeoutMs: plan.timeoutMs,
       connectConcurrency: 500,
+      ...(plan.tcpDriver === undefined ? {} : { tcpDriver: plan.tcpDriver }),
       connectTimeoutMs: DEADLINES.connectPhase,
       rate: plan.rate,
       protocol: plan.protocol,
@@ -331,6 +332,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.bytesPerSec = r.bytes / windowSec;
   cell.errors = r.errors;
   cell.extra = r.extra;
+  if (r.driver !== undefined) cell.client.driver = r.driver;
   if (r.targetRate !== undefined) cell.targetRate = r.targetRate;
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
   cell.server.cpuSeconds = load.serverCpu;
