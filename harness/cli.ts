@@ -12,7 +12,8 @@ import { WORKLOADS } from '../workloads/registry.js';
 import { renderReport } from '../reports/markdown.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
-import { byteSize, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, strategyList, tcpDriverOption, workloadList } from './options.js';
+import { runCheck } from './check.js';
+import { byteSize, cellRef, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
@@ -189,7 +190,34 @@ const cli = yargs(hideBin(process.argv))
       }
     },
   )
-  .demandCommand(1, 'name a command: list, serve, bench, report')
+  .command(
+    'check',
+    'CI gate: exit 1 on a significant throughput regression of --current against --baseline',
+    (y) =>
+      y
+        .option('baseline', { type: 'string', array: true, demandOption: true, describe: 'results.json of the reference run (several: pooled)' })
+        .option('current', { type: 'string', array: true, demandOption: true, describe: 'results.json of the run under test (several: pooled)' })
+        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest slowdown of the median that counts (5% or 0.05)' })
+        .option('alpha', { type: 'string', default: '0.01', describe: 'significance level of the one-sided Mann-Whitney U test' })
+        .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS cell of the same run' })
+        .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' }),
+    async (argv) => {
+      const files = (flag: string, v: readonly string[]): string[] => {
+        const out = v.map(String).filter((f) => f.trim() !== '');
+        if (out.length === 0) throw new UsageError(`${flag} needs a results.json path`);
+        return out;
+      };
+      process.exitCode = await runCheck({
+        baseline: files('--baseline', argv.baseline),
+        current: files('--current', argv.current),
+        tolerance: tolerance('--tolerance', argv.tolerance),
+        alpha: probability('--alpha', argv.alpha),
+        ...(argv.normalizeTo === undefined ? {} : { normalizeTo: cellRef('--normalize-to', argv.normalizeTo) }),
+        ...(argv.png === undefined ? {} : { png: argv.png }),
+      });
+    },
+  )
+  .demandCommand(1, 'name a command: list, serve, bench, report, check')
   .strict()
   .help()
   .version(toolVersion())

@@ -115,3 +115,42 @@ export function tcpDriverOption(flag: string, v: unknown): TcpDriver {
   if (hit === undefined) throw new UsageError(`${flag} must be one of ${TCP_DRIVERS.join(', ')}, got "${s}"`);
   return hit;
 }
+
+/**
+ * A relative tolerance: "5%" or a fraction "0.05", in [0, 1). A bare "5"
+ * is refused rather than guessed (500%? 5%?).
+ */
+export function tolerance(flag: string, v: unknown): number {
+  const s = String(v).trim();
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(s);
+  const n = pct !== null ? Number(pct[1]) / 100 : s !== '' && /^[0-9.eE+-]+$/.test(s) ? Number(s) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0 || n >= 1) {
+    throw new UsageError(`${flag} must be a percentage like 5% or a fraction like 0.05, below 100%; got "${s}"`);
+  }
+  return n;
+}
+
+/** A probability strictly between 0 and 1 (a significance level). */
+export function probability(flag: string, v: unknown): number {
+  const s = String(v).trim();
+  const n = s !== '' && /^[0-9.eE+-]+$/.test(s) ? Number(s) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new UsageError(`${flag} must be a number between 0 and 1 (exclusive), like 0.01; got "${s}"`);
+  return n;
+}
+
+export interface CellRef {
+  strategy: string;
+  workload: string;
+  connections: number;
+}
+
+/** "libuv/echo/100" → a cell reference. Names are checked against the files, not the registry. */
+export function cellRef(flag: string, v: unknown): CellRef {
+  const s = String(v).trim();
+  const parts = s.split('/');
+  const [strategy, workload, conns] = parts;
+  if (parts.length !== 3 || strategy === undefined || workload === undefined || conns === undefined || strategy === '' || workload === '') {
+    throw new UsageError(`${flag} must be STRATEGY/WORKLOAD/CONNECTIONS like libuv/echo/100; got "${s}"`);
+  }
+  return { strategy, workload, connections: positiveInt(`${flag} connections`, conns, MAX_CONNECTIONS) };
+}

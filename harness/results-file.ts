@@ -30,6 +30,13 @@ export function loadResults(file: string): Results {
     if (cell === null || typeof cell !== 'object' || typeof cell.strategy !== 'string' || typeof cell.workload !== 'string' || typeof cell.connections !== 'number' || typeof cell.opsPerSec !== 'number') {
       throw new UsageError(`${file}: cells[${i}] lacks strategy/workload/connections/opsPerSec`);
     }
+    // The fields a verdict rests on: a cell without them cannot be judged.
+    if (!Number.isFinite(cell.opsPerSec) || cell.opsPerSec < 0) throw new UsageError(`${file}: cells[${i}].opsPerSec is ${String(cell.opsPerSec)}, not a rate >= 0`);
+    if (cell.status !== 'ok' && cell.status !== 'capped' && cell.status !== 'failed') {
+      throw new UsageError(`${file}: cells[${i}].status is ${JSON.stringify(cell.status)}, not ok/capped/failed`);
+    }
+    if (typeof cell.rep !== 'number' || !Number.isInteger(cell.rep) || cell.rep < 0) throw new UsageError(`${file}: cells[${i}].rep is not a repetition index`);
+    if (typeof cell.clientBound !== 'boolean') throw new UsageError(`${file}: cells[${i}].clientBound is not true/false`);
   }
   return r as Results;
 }

@@ -94,8 +94,10 @@ export interface Cell {
   ops: number;
   opsPerSec: number;
   bytesPerSec: number;
-  /** Open loop: asked-for and achieved rates. */
+  /** Open loop: the asked-for rate, ops/s (the achieved rate is opsPerSec). */
   targetRate?: number;
+  /** Open loop: opsPerSec / targetRate; below ~0.95 the server (or client) could not keep up. */
+  achievedRatio?: number;
   windowSec: number;
   latencyUs: LatencySummary & { histogram: string };
   errors: Record<string, number>;

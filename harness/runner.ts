@@ -333,7 +333,10 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.errors = r.errors;
   cell.extra = r.extra;
   if (r.driver !== undefined) cell.client.driver = r.driver;
-  if (r.targetRate !== undefined) cell.targetRate = r.targetRate;
+  if (r.targetRate !== undefined) {
+    cell.targetRate = r.targetRate;
+    if (r.targetRate > 0) cell.achievedRatio = Math.round((cell.opsPerSec / r.targetRate) * 1000) / 1000;
+  }
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
   cell.server.cpuSeconds = load.serverCpu;
   cell.server.cpuPercent = (100 * load.serverCpu) / windowSec;

@@ -17,13 +17,21 @@ function errorsText(errors: Record<string, number>): string {
   return parts.length === 0 ? '0' : parts.join(', ');
 }
 
+/** Open loop: achieved rate against the target, e.g. "98% of 2.00k". */
+function rateText(c: Cell): string {
+  if (c.targetRate === undefined || c.targetRate <= 0) return '–';
+  return `${Math.round((c.achievedRatio ?? c.opsPerSec / c.targetRate) * 100)}% of ${fmtRate(c.targetRate)}`;
+}
+
 export function renderCellTable(cells: readonly Cell[]): string {
+  // The achieved-rate column only exists for open-loop runs.
+  const open = cells.some((c) => c.targetRate !== undefined && c.targetRate > 0);
   const head =
-    '| strategy | workload | conns | est. | ops/s | p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n' +
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n';
+    `| strategy | workload | conns | est. | ops/s |${open ? ' achieved/target |' : ''} p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n` +
+    `| --- | --- | ---: | ---: | ---: |${open ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n`;
   const rows = cells.map(
     (c) =>
-      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ` +
+      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
       `${fmtUs(c.latencyUs.p50)} | ${fmtUs(c.latencyUs.p99)} | ${c.server.cpuUsPerOp.toFixed(1)} | ` +
       `${c.server.cpuPercent.toFixed(0)} | ${fmtBytes(c.server.peakRssBytes)} | ${c.server.peakThreads} | ` +
       `${c.client.cpuPercent.toFixed(0)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
@@ -63,6 +71,11 @@ export function renderReport(results: Results): string {
     '## What the numbers mean',
     '',
     '- **ops/s**: verified operations (echo round trips) completed in the measured window, divided by its length.',
+    ...(p.rate > 0
+      ? [
+          '- **achieved/target** (open loop): ops/s as a share of the scheduled rate; well below 100% means the server (or a client-bound load child) could not keep up, and the latencies, timed from each message\'s scheduled send time, include the backlog.',
+        ]
+      : []),
     '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
     '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',

@@ -111,12 +111,13 @@ async function main(): Promise<void> {
     }
     const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
     process.stdout.write(`\nserver ${strategy}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);
-    process.stdout.write('| client | round trips/s | × C client | client CPU % | errors |\n| --- | ---: | ---: | ---: | ---: |\n');
+    process.stdout.write('| client | round trips/s | × C client | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
     for (const c of CLIENTS) {
       const rs = rows.get(c) ?? [];
       const ops = median(rs.map((r) => r.opsPerSec));
+      const usPerOp = median(rs.map((r) => (r.opsPerSec > 0 ? (r.cpuPercent * 1e4) / r.opsPerSec : 0)));
       process.stdout.write(
-        `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
+        `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
       );
     }
   }

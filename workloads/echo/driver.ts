@@ -190,19 +190,26 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
     const tick = (): void => {
       if (!clock.running) return;
       const now = performance.now();
-      const due = Math.floor(((now - t0) / 1000) * rate);
+      // Message k is due at t0 + k/rate, whatever now is; messages 0..due-1
+      // are due by now. (Counting floor(elapsed·rate) without the +1 sent
+      // every message one interval late and timed it from its intended time:
+      // 10 ms of phantom latency at 100 ops/s.)
+      const due = Math.floor(((now - t0) / 1000) * rate) + 1;
       while (issued < due) {
-        // Intended send time of message k is t0 + k/rate, whatever now is.
         const intended = t0 + (issued / rate) * 1000;
         issued++;
         let tries = conns.length;
+        let sent = false;
         while (tries-- > 0) {
           const c = conns[rr++ % conns.length];
           if (c?.alive === true) {
             send(c, intended);
+            sent = true;
             break;
           }
         }
+        // Every connection is gone: the schedule still asked for this message; count it, never drop it silently.
+        if (!sent && clock.inWindow(intended)) bumpError(errors, 'unsent');
       }
       ticker = setTimeout(tick, 1);
     };

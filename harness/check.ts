@@ -1,0 +1,357 @@
+/**
+ * `iomodels check`: the CI regression gate. Compares the throughput of every
+ * cell two results files share and fails (exit 1) only on a slowdown that
+ * is both statistically significant over the repetitions (one-sided
+ * Mann-Whitney U, exact for small samples) and larger than the tolerance.
+ * CI runners are noisy, so the gate must neither cry wolf (one unlucky
+ * repetition) nor sleep through a real slowdown; with too few repetitions
+ * to tell, it says so instead of guessing.
+ */
+import { appendFileSync } from 'node:fs';
+import { fmtRate } from '../reports/format.js';
+import { UsageError } from './errors.js';
+import type { CellRef } from './options.js';
+import type { Cell, Results } from './results.js';
+import { loadResults } from './results-file.js';
+import { bootstrapMedianCI, mannWhitneyU, median, minOneSidedP, type Interval } from './stats.js';
+
+export interface CheckOptions {
+  /** Results files of the reference run(s); several are pooled (interleaved A/B runs). */
+  baseline: readonly string[];
+  /** Results files of the run(s) under test. */
+  current: readonly string[];
+  /** Smallest slowdown that counts, as a fraction (0.05 = 5%). */
+  tolerance: number;
+  /** Significance level of the one-sided test. */
+  alpha: number;
+  /** Divide every cell by this cell of the same file (machine-speed normalization). */
+  normalizeTo?: CellRef;
+  /** Write a comparison chart here. */
+  png?: string;
+}
+
+export type Verdict =
+  | 'ok'
+  | 'improved'
+  | 'regression'
+  | 'unreliable (client-bound)'
+  | 'insufficient repetitions'
+  | 'failed'
+  | 'reference'
+  | 'only in baseline'
+  | 'only in current';
+
+export interface Side {
+  /** Throughput per usable repetition (normalized when asked), in rep order. */
+  values: number[];
+  median: number;
+  ci: Interval;
+  /** Repetitions that failed and were left out. */
+  failed: number;
+  clientBound: boolean;
+  /** Why the cell failed, when every repetition did. */
+  reason?: string;
+}
+
+export interface Comparison {
+  /** "strategy/workload/connections". */
+  cell: string;
+  baseline?: Side;
+  current?: Side;
+  /** Relative change of the median, current vs baseline (−0.25 = 25% slower). */
+  change: number;
+  /** One-sided p that current is slower. */
+  p: number;
+  verdict: Verdict;
+  notes: string[];
+}
+
+export interface CheckOutcome {
+  comparisons: Comparison[];
+  regressions: number;
+  markdown: string;
+  /** 0 no regression, 1 regression(s). Unusable input throws a UsageError (exit 2). */
+  exitCode: 0 | 1;
+}
+
+export function cellKey(c: Pick<Cell, 'strategy' | 'workload' | 'connections'>): string {
+  return `${c.strategy}/${c.workload}/${c.connections}`;
+}
+
+/** Cells grouped by key, repetitions in rep order, keys in first-seen order. */
+function groupCells(cells: readonly Cell[]): Map<string, Cell[]> {
+  const groups = new Map<string, Cell[]>();
+  for (const c of cells) {
+    const k = cellKey(c);
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [c]);
+    else g.push(c);
+  }
+  for (const g of groups.values()) g.sort((a, b) => a.rep - b.rep);
+  return groups;
+}
+
+function usable(c: Cell): boolean {
+  return c.status !== 'failed';
+}
+
+/** Key order-independent JSON, to compare plan.protocol objects. */
+function canonical(o: Record<string, unknown> | undefined): string {
+  if (o === undefined || o === null) return '{}';
+  return JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+/**
+ * Per-rep divisors from the reference cell: the same rep where it was
+ * measured, else the reference's median. Throws when the file lacks it.
+ */
+function referenceDivisor(file: string, groups: Map<string, Cell[]>, ref: CellRef): (rep: number) => number {
+  const key = cellKey(ref);
+  const reps = (groups.get(key) ?? []).filter((c) => usable(c) && c.opsPerSec > 0);
+  if (reps.length === 0) {
+    const why = groups.has(key) ? 'it has no successful repetition' : 'no such cell';
+    throw new UsageError(`${file}: --normalize-to reference cell ${key} is unusable (${why})`);
+  }
+  const byRep = new Map(reps.map((c) => [c.rep, c.opsPerSec]));
+  const med = median(reps.map((c) => c.opsPerSec));
+  return (rep) => byRep.get(rep) ?? med;
+}
+
+function side(cells: readonly Cell[], divisor: ((rep: number) => number) | undefined): Side {
+  const ok = cells.filter(usable);
+  const values = ok.map((c) => (divisor === undefined ? c.opsPerSec : c.opsPerSec / divisor(c.rep)));
+  const s: Side = {
+    values,
+    median: median(values),
+    ci: bootstrapMedianCI(values),
+    failed: cells.length - ok.length,
+    clientBound: cells.some((c) => c.clientBound),
+  };
+  if (ok.length === 0) {
+    const reason = cells.find((c) => c.reason !== undefined)?.reason;
+    if (reason !== undefined) s.reason = reason;
+  }
+  return s;
+}
+
+/** The fewest repetitions per side with which an exact one-sided test can reach p < alpha. */
+export function repsNeeded(alpha: number): number {
+  let n = 1;
+  while (minOneSidedP(n, n) >= alpha && n < 1000) n++;
+  return n;
+}
+
+/** How a side is named in messages: its file, or its first file and a count. */
+export function sideLabel(files: readonly string[]): string {
+  return files.length <= 1 ? (files[0] ?? '') : `${files[0] ?? ''} (+${files.length - 1} more)`;
+}
+
+/**
+ * Pool several results files of one side into one: CI can alternate base
+ * and head runs (A B A B …) so drift hits both alike, then compare the
+ * pools. Repetition indices are renumbered so they stay distinct, file by
+ * file. Files of one side must measure the same thing.
+ */
+export function poolResults(files: readonly string[], loaded: readonly Results[]): Results {
+  const first = loaded[0];
+  if (first === undefined) throw new UsageError('no results file given');
+  loaded.forEach((r, i) => {
+    const f = files[i] ?? '';
+    if (r.cells.length === 0) throw new UsageError(`${f}: no cells (an empty or interrupted run): nothing to compare`);
+    if (canonical(r.plan.protocol) !== canonical(first.plan.protocol) || (r.plan.rate ?? 0) !== (first.plan.rate ?? 0)) {
+      throw new UsageError(`${f}: plan.protocol/rate differ from ${files[0] ?? ''} of the same side; pooled runs must measure the same thing`);
+    }
+  });
+  if (loaded.length === 1) return first;
+  const cells: Cell[] = [];
+  let offset = 0;
+  for (const r of loaded) {
+    const span = Math.max(...r.cells.map((c) => c.rep)) + 1;
+    for (const c of r.cells) cells.push({ ...c, rep: c.rep + offset });
+    offset += span;
+  }
+  return { ...first, complete: loaded.every((r) => r.complete), cells };
+}
+
+/** Refuse pairs of files that measure different things (exit 2). */
+function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
+  const bl = sideLabel(o.baseline);
+  const cl = sideLabel(o.current);
+  if (base.cells.length === 0) throw new UsageError(`${bl}: no cells (an empty or interrupted run): nothing to compare`);
+  if (cur.cells.length === 0) throw new UsageError(`${cl}: no cells (an empty or interrupted run): nothing to compare`);
+  const bp = canonical(base.plan.protocol);
+  const cp = canonical(cur.plan.protocol);
+  if (bp !== cp) throw new UsageError(`${cl}: workload options plan.protocol ${cp} differ from the baseline's ${bp} (${bl}); the runs measure different things`);
+  if ((base.plan.rate ?? 0) !== (cur.plan.rate ?? 0)) {
+    throw new UsageError(`${cl}: plan.rate ${cur.plan.rate} differs from the baseline's ${base.plan.rate} (${bl}); runs at different rates are not comparable`);
+  }
+}
+
+/** Compare two loaded results files. Pure apart from UsageErrors for unusable input. */
+export function compareResults(o: CheckOptions, base: Results, cur: Results): CheckOutcome {
+  checkComparable(o, base, cur);
+  const bg = groupCells(base.cells);
+  const cg = groupCells(cur.cells);
+  const common = [...bg.keys()].filter((k) => cg.has(k));
+  if (common.length === 0) {
+    const list = (m: Map<string, Cell[]>): string => {
+      const ks = [...m.keys()];
+      return ks.slice(0, 4).join(', ') + (ks.length > 4 ? `, … (${ks.length})` : '');
+    };
+    throw new UsageError(`${sideLabel(o.current)}: no cell in common with the baseline ${sideLabel(o.baseline)} (baseline: ${list(bg)}; current: ${list(cg)})`);
+  }
+  const ref = o.normalizeTo;
+  const bDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.baseline), bg, ref);
+  const cDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.current), cg, ref);
+  const refKey = ref === undefined ? undefined : cellKey(ref);
+
+  const keys = [...bg.keys(), ...[...cg.keys()].filter((k) => !bg.has(k))];
+  const comparisons: Comparison[] = [];
+  for (const key of keys) {
+    const bCells = bg.get(key);
+    const cCells = cg.get(key);
+    const cmp: Comparison = { cell: key, change: Number.NaN, p: Number.NaN, verdict: 'ok', notes: [] };
+    if (bCells !== undefined) cmp.baseline = side(bCells, bDiv);
+    if (cCells !== undefined) cmp.current = side(cCells, cDiv);
+    comparisons.push(cmp);
+    const b = cmp.baseline;
+    const c = cmp.current;
+    if (b === undefined || c === undefined) {
+      cmp.verdict = b === undefined ? 'only in current' : 'only in baseline';
+      continue;
+    }
+    for (const [name, s] of [['baseline', b], ['current', c]] as const) {
+      if (s.failed > 0 && s.values.length > 0) cmp.notes.push(`${s.failed} failed ${name} repetition(s) left out`);
+    }
+    if (b.values.length === 0 || c.values.length === 0) {
+      cmp.verdict = 'failed';
+      const which = b.values.length === 0 && c.values.length === 0 ? 'both runs' : b.values.length === 0 ? 'the baseline' : 'the current run';
+      cmp.notes.push(`every repetition failed in ${which}${(c.reason ?? b.reason) !== undefined ? `: ${c.reason ?? b.reason ?? ''}` : ''}`);
+      continue;
+    }
+    cmp.change = c.median / b.median - 1;
+    if (key === refKey) {
+      cmp.verdict = 'reference';
+      cmp.notes.push('normalization reference: 1 on both sides by construction');
+      continue;
+    }
+    cmp.p = mannWhitneyU(c.values, b.values, 'less').p;
+    const pUp = mannWhitneyU(c.values, b.values, 'greater').p;
+    const clientBound = b.clientBound || c.clientBound;
+    if (clientBound) cmp.notes.push('client-bound: the load generator saturated its CPU, so throughput measures the client');
+    if (minOneSidedP(c.values.length, b.values.length) >= o.alpha) {
+      cmp.verdict = 'insufficient repetitions';
+      cmp.notes.push(
+        `${b.values.length} vs ${c.values.length} repetitions cannot reach p < ${o.alpha} even if every current run were slower (run bench with --repeat ${repsNeeded(o.alpha)} or more)`,
+      );
+    } else if (cmp.change < -o.tolerance && cmp.p < o.alpha) {
+      cmp.verdict = clientBound ? 'unreliable (client-bound)' : 'regression';
+    } else if (cmp.change > o.tolerance && pUp < o.alpha) {
+      cmp.verdict = 'improved';
+    } else {
+      cmp.verdict = 'ok';
+      if (cmp.change < -o.tolerance) cmp.notes.push(`slower by more than the tolerance, but not significant (p ${fmtP(cmp.p)} ≥ ${o.alpha})`);
+    }
+  }
+  const regressions = comparisons.filter((c) => c.verdict === 'regression').length;
+  const outcome: CheckOutcome = { comparisons, regressions, markdown: '', exitCode: regressions > 0 ? 1 : 0 };
+  outcome.markdown = renderCheck(o, base, cur, outcome);
+  return outcome;
+}
+
+export function fmtP(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  if (p < 0.0001) return '<0.0001';
+  return p < 0.01 ? p.toPrecision(2) : p.toFixed(3);
+}
+
+function fmtValue(v: number, normalized: boolean): string {
+  if (!Number.isFinite(v)) return '–';
+  return normalized ? `${v.toFixed(3)}×` : fmtRate(v);
+}
+
+function fmtSide(s: Side | undefined, normalized: boolean): string {
+  if (s === undefined) return '–';
+  if (s.values.length === 0) return 'failed';
+  const ci = s.values.length > 1 ? ` [${fmtValue(s.ci.lo, normalized)}, ${fmtValue(s.ci.hi, normalized)}]` : '';
+  return `${fmtValue(s.median, normalized)}${ci} (n=${s.values.length})`;
+}
+
+function fmtVerdict(v: Verdict): string {
+  if (v === 'regression') return '❌ **REGRESSION**';
+  if (v === 'improved') return '✅ improved';
+  if (v === 'ok') return '✅ ok';
+  if (v === 'unreliable (client-bound)' || v === 'insufficient repetitions' || v === 'failed') return `⚠️ ${v}`;
+  return v;
+}
+
+function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOutcome): string {
+  const normalized = o.normalizeTo !== undefined;
+  const lines: string[] = ['## iomodels check', ''];
+  const how = normalized ? `, each cell divided by ${cellKey(o.normalizeTo ?? { strategy: '', workload: '', connections: 0 })} of the same run` : '';
+  lines.push(
+    `Baseline \`${o.baseline.join(' ')}\` vs current \`${o.current.join(' ')}\`: throughput (ops/s${how}), median [95% bootstrap CI] over repetitions. ` +
+      `A regression must be slower by more than ${+(o.tolerance * 100).toFixed(2)}% **and** significant (one-sided Mann-Whitney U, p < ${o.alpha}).`,
+    '',
+  );
+  for (const [name, r] of [['baseline', base], ['current', cur]] as const) {
+    if (!r.complete) lines.push(`> The ${name} run was interrupted: only the cells it finished are compared.`, '');
+  }
+  lines.push('| cell | baseline | current | change | p | verdict |', '| --- | ---: | ---: | ---: | ---: | --- |');
+  for (const c of out.comparisons) {
+    const change = Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%` : '–';
+    lines.push(`| ${c.cell} | ${fmtSide(c.baseline, normalized)} | ${fmtSide(c.current, normalized)} | ${change} | ${fmtP(c.p)} | ${fmtVerdict(c.verdict)} |`);
+  }
+  lines.push('');
+  const compared = out.comparisons.filter((c) => c.baseline !== undefined && c.current !== undefined).length;
+  lines.push(
+    out.regressions > 0
+      ? `**${out.regressions} regression(s)** in ${compared} compared cell(s): ${out.comparisons
+          .filter((c) => c.verdict === 'regression')
+          .map((c) => c.cell)
+          .join(', ')}.`
+      : `**No regression** in ${compared} compared cell(s).`,
+    '',
+  );
+  const noted = out.comparisons.filter((c) => c.notes.length > 0);
+  if (noted.length > 0) {
+    lines.push('Notes:', '');
+    for (const c of noted) lines.push(`- ${c.cell}: ${c.notes.join('; ')}.`);
+    lines.push('');
+  }
+  if (out.comparisons.some((c) => c.verdict === 'insufficient repetitions')) {
+    lines.push(
+      `Too few repetitions for a verdict: with ${o.alpha} as the significance level the exact test needs at least ${repsNeeded(o.alpha)} repetitions per side ` +
+        `(\`iomodels bench --repeat ${repsNeeded(o.alpha)}\`); such cells never fail the gate.`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Load, compare, print, append to $GITHUB_STEP_SUMMARY, draw. Returns the exit code. */
+export async function runCheck(o: CheckOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<0 | 1> {
+  const base = poolResults(o.baseline, o.baseline.map(loadResults));
+  const cur = poolResults(o.current, o.current.map(loadResults));
+  const outcome = compareResults(o, base, cur);
+  write(outcome.markdown);
+  const summary = process.env['GITHUB_STEP_SUMMARY'];
+  if (summary !== undefined && summary !== '') {
+    try {
+      appendFileSync(summary, outcome.markdown + '\n');
+    } catch (err) {
+      // The verdict on stdout and the exit code still stand; say what was not written.
+      process.stderr.write(`iomodels: warning: cannot append to $GITHUB_STEP_SUMMARY ${summary}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    }
+  }
+  if (o.png !== undefined) {
+    const { renderCheckChart } = await import('../reports/check-chart.js');
+    try {
+      await renderCheckChart(outcome.comparisons, o.png, { normalized: o.normalizeTo !== undefined });
+    } catch (err) {
+      throw new UsageError(`cannot write chart ${o.png}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
+    }
+    write(`chart: ${o.png}\n`);
+  }
+  return outcome.exitCode;
+}

@@ -1,0 +1,269 @@
+/**
+ * `iomodels check` as users run it: the CLI as a child process on results
+ * files written to a temp dir. Exit codes are the contract: 0 no
+ * regression, 1 regression, 2 unusable input (one line naming the file).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Cell, Results } from '../harness/results.js';
+import { CLI } from './helpers/serve.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-check-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Group {
+  strategy?: string;
+  connections?: number;
+  /** Throughput of each repetition. */
+  ops: number[];
+  clientBound?: boolean;
+  failed?: boolean;
+}
+
+function cell(g: Group, rep: number, ops: number): Cell {
+  return {
+    strategy: g.strategy ?? 'libuv',
+    workload: 'echo',
+    connections: g.connections ?? 100,
+    established: g.connections ?? 100,
+    rep,
+    status: g.failed === true ? 'failed' : 'ok',
+    ...(g.failed === true ? { reason: 'server exited (code 1)' } : {}),
+    clientBound: g.clientBound ?? false,
+    ops: Math.round(ops),
+    opsPerSec: g.failed === true ? 0 : ops,
+    bytesPerSec: ops * 128,
+    windowSec: 1,
+    latencyUs: { p50: 50, p90: 80, p99: 120, p999: 300, max: 900, mean: 60, count: Math.round(ops), histogram: '' },
+    errors: {},
+    server: { cpuSeconds: 0.9, cpuUsPerOp: 1, cpuPercent: 90, peakRssBytes: 5e7, peakThreads: 7, peakFds: 120, counters: {}, killed: false },
+    client: { cpuPercent: g.clientBound === true ? 97 : 60, driver: 'net' },
+    extra: {},
+    startedAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+function results(groups: Group[], protocol: Record<string, number> = { messageSize: 64 }): Results {
+  const cells: Cell[] = [];
+  const reps = Math.max(...groups.map((g) => g.ops.length));
+  // Interleaved like bench: rep outermost.
+  for (let rep = 0; rep < reps; rep++) {
+    for (const g of groups) {
+      const v = g.ops[rep];
+      if (v !== undefined) cells.push(cell(g, rep, v));
+    }
+  }
+  return {
+    schemaVersion: 1,
+    tool: { name: 'iomodels', version: '0.1.0' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    complete: true,
+    machine: { cpuModel: 'test', cores: 2, kernel: 'Linux 6', platform: 'linux', arch: 'x64', node: 'v20', ulimitN: 20000, totalMemBytes: 1e9, hostname: 'h' },
+    plan: {
+      strategies: [...new Set(groups.map((g) => g.strategy ?? 'libuv'))],
+      workloads: ['echo'],
+      connections: [100],
+      durationSec: 1,
+      warmupSec: 0.5,
+      repeat: reps,
+      rate: 0,
+      serverCpus: '0',
+      clientCpus: '1',
+      protocol,
+      timeoutMs: 5000,
+      maxServerRssBytes: 2 ** 30,
+    },
+    cells,
+  };
+}
+
+let n = 0;
+function file(content: Results | string): string {
+  const p = path.join(dir, `r${n++}.json`);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+function check(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'check', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Exit 2 with exactly one stderr line matching `re`. */
+function assertUnusable(args: string[], re: RegExp): void {
+  const r = check(args);
+  assert.equal(r.code, 2, `${args.join(' ')}: expected exit 2, got ${r.code}; stdout ${r.stdout} stderr ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(r.stderr, re);
+}
+
+/** Rows of the Markdown table by cell name. */
+function row(stdout: string, cellName: string): string {
+  const line = stdout.split('\n').find((l) => l.startsWith(`| ${cellName} |`));
+  assert.ok(line !== undefined, `expected a table row for ${cellName} in:\n${stdout}`);
+  return line;
+}
+
+const base5 = [10_000, 10_150, 9_900, 10_080, 9_950];
+const low = (f: number): number[] => base5.map((v) => v * f);
+
+describe('check verdicts', () => {
+  it('identical samples exit 0 with an ok row', () => {
+    const a = file(results([{ ops: base5 }]));
+    const b = file(results([{ ops: base5 }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 0, `identical files must pass; stdout:\n${r.stdout}\nstderr: ${r.stderr}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /ok/, 'verdict ok');
+    assert.match(r.stdout, /No regression/, 'summary line');
+  });
+
+  it('a 25% slowdown with low noise exits 1 and names the cell', () => {
+    const a = file(results([{ ops: base5 }, { strategy: 'other', ops: base5 }]));
+    const b = file(results([{ ops: low(0.75) }, { strategy: 'other', ops: base5 }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 1, `expected exit 1; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /REGRESSION/, 'slowed cell flagged');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /-25\.0%/, 'change shown');
+    assert.doesNotMatch(row(r.stdout, 'other/echo/100'), /REGRESSION/, 'unchanged cell not flagged');
+    assert.match(r.stdout, /1 regression\(s\).*libuv\/echo\/100/, 'summary names the cell');
+  });
+
+  it('more throughput is an improvement, never a regression', () => {
+    const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: low(1.3) }]))]);
+    assert.equal(r.code, 0, 'faster passes');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /improved/, 'verdict improved');
+  });
+
+  it('a slowdown inside the noise (±30%) is not flagged', () => {
+    const noisy = [10_000, 13_000, 7_000, 12_000, 8_500];
+    const noisyLow = [7_200, 10_400, 9_100, 6_800, 11_900];
+    const r = check(['--baseline', file(results([{ ops: noisy }])), '--current', file(results([{ ops: noisyLow }]))]);
+    assert.equal(r.code, 0, `not significant must pass; stdout:\n${r.stdout}`);
+  });
+
+  it('a significant slowdown below the tolerance is not flagged, and is with a smaller tolerance', () => {
+    const a = file(results([{ ops: base5 }]));
+    const b = file(results([{ ops: low(0.9) }]));
+    assert.equal(check(['--baseline', a, '--current', b, '--tolerance', '15%']).code, 0, '10% slower within a 15% tolerance');
+    assert.equal(check(['--baseline', a, '--current', b, '--tolerance', '0.05']).code, 1, '10% slower beyond a 5% tolerance');
+  });
+
+  it('one repetition per side is "insufficient repetitions", exit 0, and says --repeat 5', () => {
+    const r = check(['--baseline', file(results([{ ops: [10_000] }])), '--current', file(results([{ ops: [5_000] }]))]);
+    assert.equal(r.code, 0, 'no verdict is not a regression');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /insufficient repetitions/, 'verdict');
+    assert.match(r.stdout, /--repeat 5/, 'tells how many repetitions are needed');
+  });
+
+  it('a client-bound cell reports a slowdown as unreliable and passes', () => {
+    const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: low(0.7), clientBound: true }]))]);
+    assert.equal(r.code, 0, 'client-bound does not fail the gate');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /unreliable \(client-bound\)/, 'verdict');
+  });
+
+  it('a failed cell is reported as failed, not as a throughput verdict', () => {
+    const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: base5, failed: true }]))]);
+    assert.equal(r.code, 0, 'failure is not a throughput regression');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /failed/, 'verdict failed');
+    assert.match(r.stdout, /server exited \(code 1\)/, 'the reason is shown');
+  });
+
+  it('--normalize-to cancels a uniformly slower machine but still catches a real slowdown', () => {
+    const a = file(results([{ ops: base5 }, { strategy: 'other', ops: low(0.5) }]));
+    const slowMachine = file(results([{ ops: low(0.6) }, { strategy: 'other', ops: low(0.3) }]));
+    assert.equal(check(['--baseline', a, '--current', slowMachine]).code, 1, 'raw: everything looks 40% slower');
+    const norm = check(['--baseline', a, '--current', slowMachine, '--normalize-to', 'libuv/echo/100']);
+    assert.equal(norm.code, 0, `normalized: no regression; stdout:\n${norm.stdout}`);
+    assert.match(row(norm.stdout, 'libuv/echo/100'), /reference/, 'the reference row says so');
+    const realDrop = file(results([{ ops: low(0.6) }, { strategy: 'other', ops: low(0.2) }]));
+    const r = check(['--baseline', a, '--current', realDrop, '--normalize-to', 'libuv/echo/100']);
+    assert.equal(r.code, 1, 'other dropped a third relative to the reference');
+    assert.match(row(r.stdout, 'other/echo/100'), /REGRESSION/, 'names the cell');
+  });
+
+  it('appends the table to $GITHUB_STEP_SUMMARY', () => {
+    const summary = path.join(dir, 'summary.md');
+    writeFileSync(summary, '# earlier step\n');
+    const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: base5 }]))], { GITHUB_STEP_SUMMARY: summary });
+    assert.equal(r.code, 0);
+    const text = readFileSync(summary, 'utf8');
+    assert.ok(text.startsWith('# earlier step\n'), 'appended, not overwritten');
+    assert.match(text, /\| libuv\/echo\/100 \|/, 'the table is in the summary');
+  });
+
+  it('--png writes a 1200×700 PNG', () => {
+    const png = path.join(dir, 'check.png');
+    const r = check(['--baseline', file(results([{ ops: base5 }, { strategy: 'other', ops: base5 }])), '--current', file(results([{ ops: low(0.75) }, { strategy: 'other', ops: base5 }])), '--png', png]);
+    assert.equal(r.code, 1, `regression still decides the exit code; stderr ${r.stderr}`);
+    const bytes = readFileSync(png);
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG signature');
+    assert.equal(bytes.readUInt32BE(16), 1200, 'width');
+    assert.equal(bytes.readUInt32BE(20), 700, 'height');
+  });
+});
+
+describe('check pools several files per side (interleaved A/B runs)', () => {
+  it('five single-repetition runs per side give a verdict', () => {
+    const a = base5.map((v) => file(results([{ ops: [v] }])));
+    const same = base5.map((v) => file(results([{ ops: [v * 1.01] }])));
+    const slow = base5.map((v) => file(results([{ ops: [v * 0.75] }])));
+    const ok = check(['--baseline', ...a, '--current', ...same]);
+    assert.equal(ok.code, 0, `pooled A/A passes; stdout:\n${ok.stdout}`);
+    assert.match(row(ok.stdout, 'libuv/echo/100'), /\(n=5\)/, 'five pooled repetitions per side');
+    const bad = check(['--baseline', ...a, '--current', ...slow]);
+    assert.equal(bad.code, 1, 'pooled 25% slowdown fails');
+    assert.match(row(bad.stdout, 'libuv/echo/100'), /REGRESSION/, 'names the cell');
+  });
+  it('a pooled file that measured something else is refused by name', () => {
+    const a = file(results([{ ops: [10_000] }]));
+    const odd = file(results([{ ops: [10_000] }], { messageSize: 512 }));
+    assertUnusable(['--baseline', a, odd, '--current', a], new RegExp(`${path.basename(odd)}: plan.protocol/rate differ`));
+  });
+});
+
+describe('check refuses unusable input (exit 2, one line naming the file)', () => {
+  const good = file(results([{ ops: base5 }]));
+  it('corrupt, empty, missing or foreign baseline', () => {
+    const corrupt = file('{"schemaVersion": 1, "cells": [');
+    assertUnusable(['--baseline', corrupt, '--current', good], new RegExp(`${corrupt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON`));
+    const empty = file('');
+    assertUnusable(['--baseline', empty, '--current', good], new RegExp(`${path.basename(empty)}: empty file`));
+    assertUnusable(['--baseline', path.join(dir, 'nope.json'), '--current', good], /nope\.json: no such file/);
+    assertUnusable(['--baseline', file('{"hello": 1}'), '--current', good], /schemaVersion undefined is not 1/);
+    assertUnusable(['--baseline', good, '--current', file('[]')], /not a results object/);
+  });
+  it('a results file without cells', () => {
+    const none = file(results([{ ops: [] }]));
+    assertUnusable(['--baseline', none, '--current', good], new RegExp(`${path.basename(none)}: no cells`));
+  });
+  it('a cell with a wrong field', () => {
+    const bad = results([{ ops: base5 }]);
+    (bad.cells[0] as unknown as Record<string, unknown>)['status'] = 'great';
+    assertUnusable(['--baseline', good, '--current', file(bad)], /cells\[0\]\.status/);
+  });
+  it('mismatched files: other message size, no cell in common', () => {
+    const big = file(results([{ ops: base5 }], { messageSize: 4096 }));
+    assertUnusable(['--baseline', good, '--current', big], new RegExp(`${path.basename(big)}: workload options plan.protocol .*4096.* differ`));
+    const other = file(results([{ strategy: 'other', ops: base5 }]));
+    assertUnusable(['--baseline', good, '--current', other], new RegExp(`${path.basename(other)}: no cell in common`));
+  });
+  it('a missing normalization reference', () => {
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'epoll/echo/100'], /reference cell epoll\/echo\/100 is unusable \(no such cell\)/);
+  });
+  it('bad flag values name the flag', () => {
+    assertUnusable(['--baseline', good, '--current', good, '--tolerance', '5'], /--tolerance must be a percentage like 5%/);
+    assertUnusable(['--baseline', good, '--current', good, '--tolerance', 'abc'], /--tolerance/);
+    assertUnusable(['--baseline', good, '--current', good, '--tolerance', '150%'], /--tolerance/);
+    assertUnusable(['--baseline', good, '--current', good, '--alpha', '0'], /--alpha must be a number between 0 and 1/);
+    assertUnusable(['--baseline', good, '--current', good, '--alpha', '1.5'], /--alpha/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo'], /--normalize-to must be STRATEGY\/WORKLOAD\/CONNECTIONS/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/x'], /--normalize-to connections must be a positive integer/);
+    assertUnusable(['--current', good], /baseline/);
+  });
+});

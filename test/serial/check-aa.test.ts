@@ -1,0 +1,49 @@
+/**
+ * End to end: an A/A pair of real bench runs on this machine (libuv echo,
+ * 5 repetitions a side, 1 s windows) must not be flagged by `check`.
+ *
+ * The two sides are interleaved round by round (A B A B …), pooled by
+ * `check`, as the CI workflow does: this machine is shared and its speed
+ * drifts by 2× within a minute, so two back-to-back runs can differ for
+ * reasons no gate should blame on the code. Interleaving makes drift hit
+ * both sides alike, which is what an A/A test must show.
+ * Bounded: 10 bench runs of one ~2 s cell, about 30 s in all.
+ *
+ * (The A/B end-to-end case, http --work-us 0 against --work-us 200, needs
+ * the http workload and lives with it.)
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, test } from 'node:test';
+import { CLI } from '../helpers/serve.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-aa-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function bench(out: string): void {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '100', '--duration', '1', '--warmup', '0.25', '--repeat', '1', '--out', out],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.status, 0, `bench into ${out} exited ${r.status}: ${r.stderr}`);
+}
+
+test('an interleaved A/A pair of real bench runs is not flagged', () => {
+  const a: string[] = [];
+  const b: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const [side, list] of [['a', a], ['b', b]] as const) {
+      const out = path.join(dir, `${side}${i}`);
+      bench(out);
+      list.push(path.join(out, 'results.json'));
+    }
+  }
+  const r = spawnSync(process.execPath, [CLI, 'check', '--baseline', ...a, '--current', ...b], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+  assert.equal(r.status, 0, `A/A must pass the gate; stdout:\n${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stdout, /\| libuv\/echo\/100 \| .*\(n=5\).*\(n=5\)/, 'five repetitions a side were compared');
+  assert.doesNotMatch(r.stdout, /insufficient/, 'five a side is enough for a verdict at alpha 0.01');
+});
