@@ -216,22 +216,27 @@ export class EchoSelectorLoop {
   /** Issue every message due by `now`; returns when the next one is due. */
   #schedule(now: number): number {
     const rate = this.#rate;
-    const due = Math.floor(((now - this.#t0) / 1000) * rate);
+    // Message k is due at t0 + k/rate, whatever now is: messages 0..due-1
+    // are due by now (the same slots as the net driver).
+    const due = Math.floor(((now - this.#t0) / 1000) * rate) + 1;
     const conns = this.#conns;
     const n = conns.length;
     while (this.#issued < due) {
-      // Intended send time of message k is t0 + k/rate, whatever now is.
       const intended = this.#t0 + (this.#issued / rate) * 1000;
       this.#issued++;
+      let sent = false;
       for (let tries = n; tries > 0; tries--) {
         const c = conns[this.#rr++ % n];
         if (c !== undefined && c.state === OPEN) {
           this.#send(c, intended);
+          sent = true;
           break;
         }
       }
+      // Every connection is gone: the schedule still asked for this message; count it, never drop it silently.
+      if (!sent && intended >= this.#windowStart && intended < this.#windowEnd) bumpError(this.#errors, 'unsent');
     }
-    const next = this.#t0 + ((this.#issued + 1) / rate) * 1000;
+    const next = this.#t0 + (this.#issued / rate) * 1000;
     // Sleep at least a tick: latency still counts from the intended time.
     return Math.max(next, now + OPEN_LOOP_TICK_MS);
   }
