@@ -27,6 +27,8 @@ import { echoMessageSize, fillMessageAt, firstMismatchAt } from './message.js';
 export type EchoLoopOptions = Omit<DriverOptions, 'onPhase'>;
 
 const RECV_BUFFER = 64 * 1024;
+/** Where the slab's scratch message lives (right after the receive area). */
+const SCRATCH_OFF = RECV_BUFFER;
 /** How often in-flight messages are checked against timeoutMs. */
 const SWEEP_MS = 100;
 /** Open loop: the longest the loop sleeps between two scheduled sends. */
@@ -68,10 +70,13 @@ export class EchoSelectorLoop {
   readonly #openLoop: boolean;
   readonly #rate: number;
   readonly #sel: sel.Selector<EchoConn>;
-  /** Expected (and, in closed loop, sent) message of every connection. */
+  /**
+   * One buffer for all hot-path IO, so every recv/send hands C the same
+   * Buffer (sys.addressOf's one-entry cache always hits): [0, RECV_BUFFER)
+   * receives, then one scratch message, then the expected (and, in closed
+   * loop, sent) message of every connection.
+   */
   readonly #slab: Buffer;
-  readonly #scratch: Buffer;
-  readonly #recvBuf = sys.allocBuffer(RECV_BUFFER);
   readonly #hist: LatencyHistogram = newHistogram();
   readonly #errors: Record<string, number> = {};
   readonly #conns: EchoConn[] = [];
@@ -98,8 +103,7 @@ export class EchoSelectorLoop {
     this.#rate = o.rate ?? 0;
     this.#openLoop = this.#rate > 0;
     this.#sel = sel.DefaultSelector<EchoConn>();
-    this.#slab = sys.allocBuffer(Math.max(1, o.connections * this.#size));
-    this.#scratch = sys.allocBuffer(this.#size);
+    this.#slab = sys.allocBuffer(RECV_BUFFER + (o.connections + 1) * this.#size);
     this.#connectDeadline = performance.now() + o.connectTimeoutMs;
   }
 
@@ -255,7 +259,7 @@ export class EchoSelectorLoop {
         bumpError(this.#errors, `connect ${(err as { code?: string }).code ?? 'error'}`);
         continue;
       }
-      const c = new EchoConn(id, r.fd, id * this.#size);
+      const c = new EchoConn(id, r.fd, RECV_BUFFER + (id + 1) * this.#size);
       this.#conns.push(c);
       if (r.pending) {
         this.#connecting++;
@@ -309,16 +313,10 @@ export class EchoSelectorLoop {
     const size = this.#size;
     const seq = c.nextSeq++;
     this.#pushStart(c, start);
-    let buf: Buffer;
-    let off: number;
-    if (c.pn === 1) {
-      // The head message: write it where it will be verified.
-      buf = this.#slab;
-      off = c.expOff;
-    } else {
-      buf = this.#scratch;
-      off = 0;
-    }
+    const buf = this.#slab;
+    // The head message is written where it will be verified; later ones
+    // (open loop) go through the scratch slot.
+    const off = c.pn === 1 ? c.expOff : SCRATCH_OFF;
     fillMessageAt(buf, off, size, c.id, seq);
     if (c.outTail > c.outHead) {
       this.#enqueue(c, buf, off, size);
@@ -388,7 +386,7 @@ export class EchoSelectorLoop {
   }
 
   #readable(c: EchoConn): void {
-    const buf = this.#recvBuf;
+    const buf = this.#slab;
     const n = sys.recv(c.fd, buf, 0, RECV_BUFFER);
     if (n <= 0) {
       if (n === 0) this.#drop(c, 'closed');
