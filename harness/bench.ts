@@ -8,8 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findStrategy, supportsWorkload } from '../strategies/registry.js';
 import { renderReport } from '../reports/markdown.js';
+import { writeReport } from '../reports/write.js';
 import { fmtRate } from '../reports/format.js';
 import { machineInfo } from './machine.js';
+import { runMicro, type MicroOptions } from './micro.js';
 import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkNodeVersion, checkOutDir } from './preflight.js';
 import { SCHEMA_VERSION, type Cell, type Plan, type Results } from './results.js';
 import { runCell, type CellSpec } from './runner.js';
@@ -19,6 +21,8 @@ import { toolVersion } from './version.js';
 
 export interface BenchOptions {
   plan: Plan;
+  /** Also run the micro-benchmarks after the sweep and include them in the report. */
+  micro?: MicroOptions;
   out: string;
   host: string;
   /** One-line progress with ETA (TTY) instead of a line per cell. */
@@ -30,6 +34,8 @@ export interface BenchOutcome {
   results: Results;
   resultsPath: string;
   reportPath: string;
+  /** PNG charts written beside the report. */
+  charts: string[];
   /** 0 all cells measured; 1 some cell failed; 130 interrupted. */
   exitCode: number;
 }
@@ -44,7 +50,8 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
           const info = findStrategy(strategy);
           const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
           if (!runnable) continue;
-          specs.push({ strategy, workload, connections, rep, plan, host });
+          const serveArgs = plan.strategyArgs?.[strategy];
+          specs.push({ strategy, workload, connections, rep, plan, host, ...(serveArgs === undefined ? {} : { serveArgs }) });
         }
       }
     }
@@ -101,7 +108,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   const save = (): void => {
     results.finishedAt = new Date().toISOString();
     writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(reportPath, renderReport(results));
+    // Charts are drawn once at the end; meanwhile report.md names none.
+    writeFileSync(reportPath, renderReport(results, { charts: false }));
   };
 
   let interrupted = false;
@@ -138,7 +146,20 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     process.off('SIGTERM', onSigint);
   }
   results.complete = !interrupted;
+  if (!interrupted && o.micro !== undefined) {
+    o.log('micro-benchmarks:');
+    results.micro = await runMicro(o.micro, (l) => o.log(`  ${l}`));
+  }
   save();
+  let charts: string[] = [];
+  try {
+    const written = await writeReport(results, o.out);
+    charts = written.charts;
+    for (const w of written.warnings) o.log(`warning: ${w}`);
+  } catch (err) {
+    // results.json and a chartless report.md are already on disk.
+    o.log(`warning: charts not written: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const failed = results.cells.some((c) => c.status === 'failed');
-  return { results, resultsPath, reportPath, exitCode: interrupted ? 130 : failed ? 1 : 0 };
+  return { results, resultsPath, reportPath, charts, exitCode: interrupted ? 130 : failed ? 1 : 0 };
 }

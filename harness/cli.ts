@@ -2,14 +2,16 @@
 /**
  * The iomodels CLI (yargs). Every user error is one line on stderr and exit 2.
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
+import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
 import { WORKLOADS } from '../workloads/registry.js';
-import { renderReport } from '../reports/markdown.js';
+import { writeMicro, writeReport } from '../reports/write.js';
+import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
+import { checkFdLimit, checkOutDir } from './preflight.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
@@ -48,6 +50,29 @@ function protocolOptions(argv: Record<string, unknown>): Record<string, string |
   }
   if (argv['messageSize'] !== undefined) out['messageSize'] = positiveInt('--message-size', argv['messageSize'], 64 * 1024 * 1024);
   return out;
+}
+
+/** The blocking strategy's pool flags (serve and bench), validated. */
+function poolOptions(argv: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (argv['maxThreads'] !== undefined) out['maxThreads'] = positiveInt('--max-threads', argv['maxThreads'], MAX_THREADS_LIMIT);
+  if (argv['maxQueue'] !== undefined) out['maxQueue'] = nonNegativeInt('--max-queue', argv['maxQueue'], MAX_QUEUE_LIMIT);
+  if (argv['sendTimeout'] !== undefined) out['sendTimeoutMs'] = positiveInt('--send-timeout', argv['sendTimeout'], 3_600_000);
+  return out;
+}
+
+/** Pool flags as `serve` arguments, for the blocking strategy's cells. */
+function poolServeArgs(extra: Record<string, number>): string[] {
+  const args: string[] = [];
+  if (extra['maxThreads'] !== undefined) args.push('--max-threads', String(extra['maxThreads']));
+  if (extra['maxQueue'] !== undefined) args.push('--max-queue', String(extra['maxQueue']));
+  if (extra['sendTimeoutMs'] !== undefined) args.push('--send-timeout', String(extra['sendTimeoutMs']));
+  return args;
+}
+
+/** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
+function microExtraOps(): { name: string; fn: () => void }[] {
+  return [];
 }
 
 const cpus = defaultCpus();
@@ -89,11 +114,17 @@ const cli = yargs(hideBin(process.argv))
         .option('port', { type: 'string', default: '0', describe: 'port (0: any free port)' })
         .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
+        .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
+        .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
+        .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       const port = portNumber('--port', argv.port);
       const options = protocolOptions(argv);
-      const strategyOptions = argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) };
+      const strategyOptions = {
+        ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
+        extra: poolOptions(argv),
+      };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
     },
   )
@@ -117,9 +148,13 @@ const cli = yargs(hideBin(process.argv))
         .option('tcp-driver', { type: 'string', describe: 'echo load generator: selector (default where it runs) or net (node:net)' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
         .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
+        .option('max-threads', { type: 'string', describe: `blocking: pool threads (default ${DEFAULT_MAX_THREADS})` })
+        .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread (default ${DEFAULT_MAX_QUEUE})` })
+        .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('target', { type: 'string', describe: 'drive an external server at HOST:PORT instead of spawning strategies' })
         .option('target-pid', { type: 'string', describe: 'PID of the --target server, for its CPU/RSS/threads' })
         .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
+        .option('micro', { type: 'boolean', default: false, describe: 'also run the micro-benchmarks and put them in the report' })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       if (!isLoopback(argv.host)) throw new UsageError(`--host ${argv.host} is not a loopback address: bench drives load only at 127.0.0.0/8 or ::1`);
@@ -154,6 +189,8 @@ const cli = yargs(hideBin(process.argv))
         ...(tcpDriver === undefined ? {} : { tcpDriver }),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
+      const blockingArgs = poolServeArgs(poolOptions(argv));
+      if (blockingArgs.length > 0) plan.strategyArgs = { blocking: blockingArgs };
       if (target !== undefined) {
         plan.target = target.text;
         if (target.pid !== undefined) plan.targetPid = target.pid;
@@ -163,11 +200,31 @@ const cli = yargs(hideBin(process.argv))
         plan,
         out,
         host: argv.host,
+        ...(argv.micro ? { micro: { counts: [...DEFAULT_MICRO_COUNTS], timeMs: 300, extraOps: microExtraOps() } } : {}),
         tty: process.stderr.isTTY,
         log: (l) => process.stdout.write(l + '\n'),
       });
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n`);
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\ncharts:  ${outcome.charts.length} PNG in ${out}\n`);
       process.exitCode = outcome.exitCode;
+    },
+  )
+  .command(
+    'micro',
+    'tinybench micro-benchmarks: readiness-wait cost vs watched fds, FFI and EAGAIN costs',
+    (y) =>
+      y
+        .option('out', { type: 'string', describe: 'output directory (default results/micro-<timestamp>)' })
+        .option('counts', { type: 'string', default: DEFAULT_MICRO_COUNTS.join(','), describe: 'idle fd counts to measure' })
+        .option('time', { type: 'string', default: '300', describe: 'ms of sampling per benchmark' }),
+    async (argv) => {
+      const counts = intList('--counts', argv.counts, 15_000);
+      const timeMs = positiveInt('--time', argv.time, 60_000);
+      checkFdLimit(Math.max(...counts));
+      const out = argv.out ?? path.join('results', `micro-${timestamp()}`);
+      checkOutDir(out);
+      const micro = await runMicro({ counts, timeMs, extraOps: microExtraOps() }, (l) => process.stdout.write(l + '\n'));
+      const w = writeMicro(micro, out);
+      process.stdout.write(`micro:   ${w.jsonPath}\nchart:   ${w.chartPath}\nreport:  ${w.mdPath}\n`);
     },
   )
   .command(
@@ -177,17 +234,17 @@ const cli = yargs(hideBin(process.argv))
       y
         .positional('results', { type: 'string', demandOption: true, describe: 'path to results.json' })
         .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' }),
-    (argv) => {
+    async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
+      let written;
       try {
-        mkdirSync(out, { recursive: true });
-        const reportPath = path.join(out, 'report.md');
-        writeFileSync(reportPath, renderReport(results));
-        process.stdout.write(`report:  ${reportPath}\n`);
+        written = await writeReport(results, out);
       } catch (err) {
         throw new UsageError(`cannot write into ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
+      for (const w of written.warnings) process.stderr.write(`iomodels: warning: ${w}\n`);
+      process.stdout.write(`report:  ${written.reportPath}\n${written.charts.map((c) => `chart:   ${c}\n`).join('')}`);
     },
   )
   .command(
@@ -217,7 +274,7 @@ const cli = yargs(hideBin(process.argv))
       });
     },
   )
-  .demandCommand(1, 'name a command: list, serve, bench, report, check')
+  .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
   .strict()
   .help()
   .version(toolVersion())

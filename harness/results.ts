@@ -4,6 +4,7 @@
  * without bumping SCHEMA_VERSION.
  */
 import type { LatencySummary } from '../workloads/latency.js';
+import type { MicroResults } from './micro.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -40,6 +41,8 @@ export interface Plan {
   tcpDriver?: string;
   /** A server whose RSS passes this is killed and its cell fails with "memory guard". */
   maxServerRssBytes: number;
+  /** Extra `serve` flags per strategy (e.g. blocking: --max-threads 256). */
+  strategyArgs?: Record<string, string[]>;
   /** External target ("HOST:PORT") instead of spawned strategies; its cells have strategy "external". */
   target?: string;
   /** PID of the external target, for its /proc metrics. */
@@ -118,4 +121,6 @@ export interface Results {
   machine: MachineInfo;
   plan: Plan;
   cells: Cell[];
+  /** `bench --micro`: the micro-benchmarks, run after the sweep. */
+  micro?: MicroResults;
 }

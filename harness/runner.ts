@@ -247,10 +247,14 @@ function emptyCell(spec: CellSpec): Cell {
   };
 }
 
-/** Counters whose names start with "refused:" are caps by design. */
+/**
+ * Counters whose names start with "refused:" (connections closed at once) or
+ * "starved:" (connections kept waiting for a thread, e.g. blocking's pool
+ * queue) are caps by design: the cell is measured, but not as asked.
+ */
 function refusals(counters: Record<string, number>): string[] {
   return Object.entries(counters)
-    .filter(([k, v]) => k.startsWith('refused:') && v > 0)
+    .filter(([k, v]) => (k.startsWith('refused:') || k.startsWith('starved:')) && v > 0)
     .map(([k, v]) => `${k} ×${v}`);
 }
 

@@ -1,9 +1,30 @@
 /**
  * report.md from results.json: a pure function, so a report can be
- * re-rendered without re-running anything.
+ * re-rendered without re-running anything. The charts it embeds are named
+ * by planCharts (same inputs, same file names); writeReport draws them.
  */
 import type { Cell, Results } from '../harness/results.js';
+import { findWorkload } from '../workloads/registry.js';
+import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
+import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtRate, fmtUs } from './format.js';
+import { renderMicroSection } from './micro.js';
+
+export interface ReportOptions {
+  /**
+   * Charts to embed: the default plans them from the results; `false` leaves
+   * them out (a report written while the run is still going).
+   */
+  charts?: readonly ChartSpec[] | false;
+  /** File name of the drawn micro-benchmark chart, when results carry a micro section. */
+  microChart?: string;
+}
+
+/** The reference every ratio is taken against: Node's own event loop. */
+const REFERENCE = 'libuv';
+
+/** Marks used in tables; the same meanings as the chart markers. */
+const MARK = { failed: '✕ failed', capped: '▲', clientBound: '○' } as const;
 
 function statusText(c: Cell): string {
   const flags = [c.status === 'ok' ? 'ok' : `**${c.status}**`];
@@ -27,11 +48,11 @@ export function renderCellTable(cells: readonly Cell[]): string {
   // The achieved-rate column only exists for open-loop runs.
   const open = cells.some((c) => c.targetRate !== undefined && c.targetRate > 0);
   const head =
-    `| strategy | workload | conns | est. | ops/s |${open ? ' achieved/target |' : ''} p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n` +
-    `| --- | --- | ---: | ---: | ---: |${open ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n`;
+    `| strategy | workload | conns | rep | est. | ops/s |${open ? ' achieved/target |' : ''} p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n` +
+    `| --- | --- | ---: | ---: | ---: | ---: |${open ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n`;
   const rows = cells.map(
     (c) =>
-      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
+      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} | ${c.rep} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
       `${fmtUs(c.latencyUs.p50)} | ${fmtUs(c.latencyUs.p99)} | ${c.server.cpuUsPerOp.toFixed(1)} | ` +
       `${c.server.cpuPercent.toFixed(0)} | ${fmtBytes(c.server.peakRssBytes)} | ${c.server.peakThreads} | ` +
       `${c.client.cpuPercent.toFixed(0)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
@@ -39,12 +60,89 @@ export function renderCellTable(cells: readonly Cell[]): string {
   return head + rows.join('\n') + '\n';
 }
 
-export function renderReport(results: Results): string {
+function marks(g: CellGroup): string {
+  return `${g.status === 'capped' ? ` ${MARK.capped}` : ''}${g.clientBound ? ` ${MARK.clientBound}` : ''}`;
+}
+
+function strategiesOf(results: Results, groups: readonly CellGroup[]): string[] {
+  const present = new Set(groups.map((g) => g.strategy));
+  return [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
+}
+
+/**
+ * Per connection count: the best strategy by median throughput and every
+ * strategy's median with its ratio to libuv.
+ */
+export function renderSummaryTable(results: Results, workload: string): string {
+  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const strategies = strategiesOf(results, groups);
+  const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
+  const hasRef = strategies.includes(REFERENCE);
+  const lines: string[] = [];
+  lines.push(`| connections | best | ${strategies.join(' | ')} |`);
+  lines.push(`| ---: | --- | ${strategies.map(() => '---:').join(' | ')} |`);
+  for (const n of connections) {
+    const at = (s: string): CellGroup | undefined => groups.find((g) => g.strategy === s && g.connections === n);
+    const ops = (g: CellGroup | undefined): number => (g === undefined || g.status === 'failed' ? NaN : groupEstimate(g, (c) => c.opsPerSec).median);
+    const ref = ops(at(REFERENCE));
+    let best: CellGroup | undefined;
+    for (const s of strategies) {
+      const g = at(s);
+      if (g !== undefined && !Number.isNaN(ops(g)) && (best === undefined || ops(g) > ops(best))) best = g;
+    }
+    const cols = strategies.map((s) => {
+      const g = at(s);
+      if (g === undefined) return '–';
+      if (g.status === 'failed') return MARK.failed;
+      const v = ops(g);
+      const ratio = hasRef && Number.isFinite(ref) && ref > 0 ? ` (${(v / ref).toFixed(2)}×)` : '';
+      return `${fmtRate(v)}${ratio}${marks(g)}`;
+    });
+    const bestText = best === undefined ? '–' : `**${best.strategy}** ${fmtRate(ops(best))}${marks(best)}`;
+    lines.push(`| ${fmtCount(n)} | ${bestText} | ${cols.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** p50 / p99 per strategy and connection count (median over repetitions). */
+export function renderLatencyTable(results: Results, workload: string): string {
+  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const strategies = strategiesOf(results, groups);
+  const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
+  const lines = [`| connections | ${strategies.map((s) => `${s} p50 / p99`).join(' | ')} |`, `| ---: | ${strategies.map(() => '---:').join(' | ')} |`];
+  for (const n of connections) {
+    const cols = strategies.map((s) => {
+      const g = groups.find((x) => x.strategy === s && x.connections === n);
+      if (g === undefined) return '–';
+      if (g.status === 'failed') return MARK.failed;
+      const p50 = groupEstimate(g, (c) => (c.latencyUs.count > 0 ? c.latencyUs.p50 : undefined)).median;
+      const p99 = groupEstimate(g, (c) => (c.latencyUs.count > 0 ? c.latencyUs.p99 : undefined)).median;
+      return `${fmtUs(p50)} / ${fmtUs(p99)}${marks(g)}`;
+    });
+    lines.push(`| ${fmtCount(n)} | ${cols.join(' | ')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** "**S × W × N** (rep R): status — reason; what it means for the numbers." */
+function specialLine(c: Cell): string {
+  const head = `- **${c.strategy} × ${c.workload} × ${fmtCount(c.connections)}** (rep ${c.rep}): ${c.status}`;
+  const why: string[] = [];
+  if (c.reason !== undefined && c.reason !== '') why.push(c.reason);
+  if (c.status === 'failed') why.push('no trustworthy measurement: left out of the tables and drawn as ✕ at the bottom of the charts');
+  if (c.status === 'capped') why.push(`measured, but the server refused part of the load by design (${fmtCount(c.established)} of ${fmtCount(c.connections)} connections established); drawn as ${MARK.capped}`);
+  if (c.clientBound) why.push(`client-bound: load child at ${c.client.cpuPercent.toFixed(0)}% CPU, so the numbers measure the load generator and are a floor for the server; drawn hollow ${MARK.clientBound}`);
+  if (c.server.killed) why.push('the server ignored SIGTERM and was killed: a fault in its shutdown path');
+  return `${head} — ${why.join('; ')}.`;
+}
+
+export function renderReport(results: Results, opts: ReportOptions = {}): string {
+  const charts = opts.charts === false ? [] : (opts.charts ?? planCharts(results));
   const m = results.machine;
   const p = results.plan;
   const lines: string[] = [];
   lines.push('# iomodels report', '');
-  if (!results.complete) lines.push('> **Incomplete run**: interrupted; the cells below are those that finished.', '');
+  if (!results.complete) lines.push('> **Incomplete run**: interrupted or still running; the cells below are those that finished.', '');
   lines.push(
     `Run ${results.startedAt} → ${results.finishedAt}, iomodels ${results.tool.version}.`,
     '',
@@ -55,31 +153,55 @@ export function renderReport(results: Results): string {
       `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}.`,
     '',
   );
-  lines.push('## Cells', '', renderCellTable(results.cells));
-  const special = results.cells.filter((c) => c.status !== 'ok' || c.clientBound || c.server.killed);
-  if (special.length > 0) {
-    lines.push('## Caps and faults', '');
-    for (const c of special) {
-      const what = [c.reason ?? '', c.clientBound ? `load child at ${c.client.cpuPercent.toFixed(0)}% CPU: the numbers are a floor for the server` : '']
-        .filter((s) => s !== '')
-        .join('; ');
-      lines.push(`- **${c.strategy} × ${c.workload} × ${c.connections}** (rep ${c.rep}): ${c.status} — ${what}`);
+
+  for (const workload of workloadsOf(results)) {
+    const unit = findWorkload(workload)?.opUnit ?? 'op';
+    const hasRef = results.cells.some((c) => c.workload === workload && c.strategy === REFERENCE);
+    lines.push(`## ${workload}`, '');
+    lines.push(
+      `### Throughput (${unit}s/s)`,
+      '',
+      `Median over repetitions${hasRef ? `; in brackets, the ratio to ${REFERENCE} at the same connection count` : ` (no ${REFERENCE} cells, so no ratios)`}. ` +
+        `${MARK.capped} capped, ${MARK.clientBound} client-bound, ${MARK.failed}: see *Caps and faults*.`,
+      '',
+      renderSummaryTable(results, workload),
+      '### Latency (p50 / p99)',
+      '',
+      renderLatencyTable(results, workload),
+    );
+    const mine = charts.filter((c) => c.workload === workload);
+    if (mine.length > 0) {
+      lines.push('### Charts', '');
+      for (const c of mine) lines.push(`![${c.workload} ${c.kind}](${c.file})`, '', `*${c.caption}*`, '');
     }
-    lines.push('');
   }
+
+  const special = results.cells.filter((c) => c.status !== 'ok' || c.clientBound || c.server.killed);
+  lines.push('## Caps and faults', '');
+  if (results.cells.length === 0) lines.push('No cell finished, so there is nothing to chart.', '');
+  else if (special.length === 0) lines.push('None: every cell was measured as asked, and no load child was saturated.', '');
+  else lines.push(...special.map(specialLine), '');
+
+  lines.push('## Cells', '', renderCellTable(results.cells));
+  if (results.micro !== undefined) lines.push(renderMicroSection(results.micro, opts.microChart));
   lines.push(
     '## What the numbers mean',
     '',
-    '- **ops/s**: verified operations (echo round trips) completed in the measured window, divided by its length.',
+    '- **ops/s**: verified operations (an echo round trip, an HTTP request, a chat message) completed in the measured window, divided by its length.',
+    '- **median, 95% CI**: a cell is repeated `repeat` times, interleaved across strategies; tables and charts show the median of the repetitions, error bars a 95% percentile-bootstrap interval of that median (with fewer than about 5 repetitions it spans roughly the observed range and understates the uncertainty).',
     ...(p.rate > 0
       ? [
           '- **achieved/target** (open loop): ops/s as a share of the scheduled rate; well below 100% means the server (or a client-bound load child) could not keep up, and the latencies, timed from each message\'s scheduled send time, include the backlog.',
         ]
       : []),
-    '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
-    '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient.',
+    `- **ratio**: median ops/s divided by ${REFERENCE}'s median at the same connection count; above 1 is faster than Node's own event loop.`,
+    '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution); per repetition, then the median across repetitions. The distribution chart merges the repetitions\' histograms instead (percentiles are never averaged).',
+    '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient. A busy-poll server burns a whole core whatever the load.',
+    '- **RSS, threads**: the server\'s peak resident memory and thread count sampled from /proc during the window.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
+    '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables. ' +
+      'At each connection count the strategies are drawn a few pixels apart so equal values stay visible; the axis position is the same.',
     '',
   );
   return lines.join('\n');

@@ -2,6 +2,7 @@
  * Strategies by name. Factories load lazily so that `list`, or a libuv run,
  * never loads FFI code it does not need.
  */
+import { ioUringAvailability } from './io-uring/availability.js';
 import type { StrategyFactory } from './strategy.js';
 
 export type Availability = { ok: true } | { ok: false; reason: string };
@@ -42,6 +43,13 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     load: async () => (await import('./libuv.js')).createLibuvServer,
   },
   {
+    name: 'blocking',
+    model: 'blocking IO, thread per connection',
+    description: 'blocking accept/recv/send, one worker_thread per live connection (piscina pool: --max-threads, --max-queue)',
+    availability: posix,
+    load: async () => (await import('./blocking/index.js')).createBlockingServer,
+  },
+  {
     name: 'busypoll',
     model: 'non-blocking IO, polled',
     description: 'one thread tries accept4/recv on every O_NONBLOCK fd in a loop that never sleeps (burns a core idle)',
@@ -75,6 +83,20 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     description: "one loop thread in kevent(2): epoll's peer on macOS/BSD",
     availability: bsdOnly,
     load: async () => (await import('./kqueue.js')).createKqueueServer,
+  },
+  {
+    name: 'sigio',
+    model: 'signal-driven IO (SIGIO)',
+    description: 'O_ASYNC + F_SETOWN on every socket; each SIGIO drains accept and every connection until EAGAIN (main thread)',
+    availability: linuxOnly,
+    load: async () => (await import('./sigio.js')).createSigioServer,
+  },
+  {
+    name: 'io-uring',
+    model: 'asynchronous IO (io_uring)',
+    description: 'one loop thread; multishot ACCEPT/RECV and SEND as SQEs on mmapped rings, completions drive the protocol (Linux >= 6.0)',
+    availability: () => ioUringAvailability(),
+    load: async () => (await import('./io-uring.js')).createIoUringServer,
   },
 ];
 

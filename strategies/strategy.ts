@@ -26,7 +26,8 @@ export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
 /**
  * Named event counts a server accumulates: "accepted", "closed: write queue
  * full", "refused: FD_SETSIZE", "errors: protocol" … The harness reads them
- * from the `stats` line `serve` prints when it stops.
+ * from the `stats` line `serve` prints when it stops. A non-zero "refused: …"
+ * or "starved: …" counter marks the cell `capped`.
  */
 export type ServerCounters = Record<string, number>;
 

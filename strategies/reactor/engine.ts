@@ -123,21 +123,25 @@ export class Connection implements Conn {
     else this.#updateInterest();
   }
 
-  /** The fd is readable (or has an error/EOF to report). */
-  readable(): void {
-    if (this.#state !== OPEN) return;
+  /**
+   * The fd is readable (or has an error/EOF to report). Returns true when it
+   * moved data and the connection is still open, i.e. more may be waiting:
+   * a loop without per-fd readiness (sigio) calls it until false (EAGAIN).
+   */
+  readable(): boolean {
+    if (this.#state !== OPEN) return false;
     const e = this.#engine;
     const n = sys.recv(this.fd, e.recvBuf, 0, RECV_BUFFER);
     if (n > 0) {
       const s = this.#session;
-      if (s === undefined) return;
+      if (s === undefined) return false;
       try {
         s.onData(e.view(n));
       } catch (err) {
         protocolFault(e.counters, err);
         this.abort();
       }
-      return;
+      return this.#state === OPEN;
     }
     if (n === 0) {
       // Peer EOF: tell the session, send what is queued, then close.
@@ -146,10 +150,12 @@ export class Connection implements Conn {
       this.#callOnClose();
       if (this.#queued === 0) this.#finish();
       else this.#updateInterest();
-      return;
+      return false;
     }
-    if (n === sys.NEG_EAGAIN || n === sys.NEG_EINTR) return;
+    if (n === sys.NEG_EAGAIN) return false;
+    if (n === sys.NEG_EINTR) return true;
     this.fail();
+    return false;
   }
 
   /** The fd is writable: send queued bytes. */

@@ -25,6 +25,7 @@ export const FD_SET_BYTES = FD_SETSIZE / 8;
 export const AF_INET = 2;
 export const AF_INET6 = linux ? 10 : PLATFORM === 'darwin' ? 30 : 28;
 export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
 /** Linux only: accept4()/socket() type flags. 0 elsewhere (set with fcntl). */
 export const SOCK_NONBLOCK = linux ? 0o4000 : 0;
 export const SOCK_CLOEXEC = linux ? 0o2000000 : 0;

@@ -1,0 +1,67 @@
+/**
+ * Draw every chart of a results file and write them with report.md into a
+ * directory. The only part of reports/ that touches the filesystem.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { MicroResults } from '../harness/micro.js';
+import type { Results } from '../harness/results.js';
+import { planCharts, type ChartPlanOptions, type ChartSpec } from './charts.js';
+import { renderReport } from './markdown.js';
+import { chartFont, renderChart } from './render.js';
+import { MICRO_CHART_FILE, microWaitChart, renderMicroSection } from './micro.js';
+
+export interface WrittenReport {
+  reportPath: string;
+  /** Paths of the PNGs written, in report order. */
+  charts: string[];
+  /** Things the reader should know (no font, a chart that could not be drawn). */
+  warnings: string[];
+}
+
+export async function writeReport(results: Results, outDir: string, opts: ChartPlanOptions = {}): Promise<WrittenReport> {
+  mkdirSync(outDir, { recursive: true });
+  const warnings: string[] = [];
+  if (chartFont() === undefined) warnings.push('no system font found (fc-list is empty): chart text will be blank; install fonts-dejavu-core');
+  const drawn: ChartSpec[] = [];
+  const charts: string[] = [];
+  for (const spec of planCharts(results, opts)) {
+    try {
+      const file = path.join(outDir, spec.file);
+      writeFileSync(file, renderChart(spec.config));
+      drawn.push(spec);
+      charts.push(file);
+    } catch (err) {
+      // One bad chart must not cost the report: it is left out, and said so.
+      warnings.push(`chart ${spec.file} not drawn: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // Yield between charts so a signal handler or progress line can run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  let microChart: string | undefined;
+  if (results.micro !== undefined) {
+    try {
+      const file = path.join(outDir, MICRO_CHART_FILE);
+      writeFileSync(file, renderChart(microWaitChart(results.micro)));
+      charts.push(file);
+      microChart = MICRO_CHART_FILE;
+    } catch (err) {
+      warnings.push(`chart ${MICRO_CHART_FILE} not drawn: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const reportPath = path.join(outDir, 'report.md');
+  writeFileSync(reportPath, renderReport(results, { charts: drawn, ...(microChart === undefined ? {} : { microChart }) }));
+  return { reportPath, charts, warnings };
+}
+
+/** `iomodels micro`: micro.json, its chart and micro.md into a directory. */
+export function writeMicro(micro: MicroResults, outDir: string): { jsonPath: string; chartPath: string; mdPath: string } {
+  mkdirSync(outDir, { recursive: true });
+  const jsonPath = path.join(outDir, 'micro.json');
+  writeFileSync(jsonPath, JSON.stringify(micro, null, 2) + '\n');
+  const chartPath = path.join(outDir, MICRO_CHART_FILE);
+  writeFileSync(chartPath, renderChart(microWaitChart(micro)));
+  const mdPath = path.join(outDir, 'micro.md');
+  writeFileSync(mdPath, `# iomodels micro-benchmarks\n\nRun ${micro.startedAt}.\n\n${renderMicroSection(micro, MICRO_CHART_FILE)}`);
+  return { jsonPath, chartPath, mdPath };
+}

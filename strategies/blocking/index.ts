@@ -1,0 +1,261 @@
+/**
+ * blocking: the seed's BIO model, one thread per connection. Every socket
+ * is in blocking mode and each one is owned by one thread: an acceptor
+ * thread sleeps in accept(2), and each connection's pool thread sleeps in
+ * recv(2) through both phases of a read — waiting for data (phase 1) and
+ * the kernel's copy into our buffer (phase 2) — and in send(2) while the
+ * peer's window is full. Nobody watches fds: the kernel wakes exactly the
+ * thread blocked on the socket that became ready. The price is a thread
+ * (here a worker_thread, ~8 MB and ~25 ms to start) per live connection.
+ *
+ * Threads come from a piscina pool capped at maxThreads; a connection is a
+ * task that lasts as long as the connection, so connections beyond the cap
+ * wait in the pool's queue (up to maxQueue) and beyond that are closed at
+ * once ("refused: thread pool full"). Chat fan-out crosses threads through
+ * a connection table in shared memory (table.ts).
+ *
+ * A thread blocked in recv cannot be stopped from outside, so close()
+ * shuts every live socket down (and the listener): every blocked call
+ * returns, every task ends, and the pool drains.
+ */
+import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.js';
+import type { ProtocolSpec } from '../../workloads/protocol.js';
+import type { ServerCounters, StrategyOptions, StrategyServer } from '../strategy.js';
+import { blockingOptions, type AcceptedMsg, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
+import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs, STARVED_US } from './table.js';
+
+/** close() finishes within this (serve exits anyway at 1.5 s). */
+const CLOSE_BUDGET_MS = 1300;
+const ACCEPTOR_EXIT_MS = 300;
+/** Pool threads that may be starting at once (see pump). */
+const MAX_STARTING = 2;
+/** Idle pool threads are kept this long, so a new connection reuses one. */
+const IDLE_TIMEOUT_MS = 10_000;
+
+const ACCEPTOR_URL = new URL('./acceptor.js', import.meta.url);
+const CONNECTION_URL = new URL('./connection.js', import.meta.url).href;
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
+  const bo = blockingOptions(opts.extra);
+  const table = new ConnTable(DEFAULT_TABLE_CAPACITY);
+  const threadData: ThreadData = {
+    sab: table.sab,
+    spec,
+    sendTimeoutMs: bo.sendTimeoutMs,
+    ...(bo.protocolModule === undefined ? {} : { protocolModule: bo.protocolModule }),
+  };
+  /** Queue waits (µs) of every connection a thread took, served or not. */
+  const waits: number[] = [];
+  const tasks = new Set<Promise<void>>();
+  let pool: Piscina<ConnectionTask, ConnectionResult> | undefined;
+  let acceptorExit: Promise<void> = Promise.resolve();
+  let listenFd = -1;
+  let threadsPeak = 0;
+  let closing: Promise<void> | undefined;
+
+  /** Accepted connections not yet handed to piscina (see pump). */
+  const backlog: AcceptedMsg[] = [];
+  let threadsDestroyed = 0;
+  let pumpTimer: NodeJS.Timeout | undefined;
+
+  const neverServed = (m: AcceptedMsg): void => {
+    const waitUs = Math.max(0, nowUs() - m.acceptedUs);
+    waits.push(waitUs);
+    if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
+    table.bump('pool: never served');
+    table.bump('closed');
+    table.release(m.fd, (fd) => closeFd(fd));
+  };
+
+  const run = (p: Piscina<ConnectionTask, ConnectionResult>, m: AcceptedMsg): void => {
+    const task = p.run({ ...m, data: threadData }).then(
+      (r) => {
+        if (r.closeInMain === true) neverServed(m);
+        else waits.push(r.waitUs);
+      },
+      (err: unknown) => {
+        // The thread died under the task (or piscina refused it): close the
+        // connection it held, count it, keep serving.
+        table.bump('errors: worker');
+        if (table.firstLog(LOG_WORKER)) process.stderr.write(`iomodels: blocking worker failed (connection closed; further ones only counted): ${String(err)}\n`);
+        // Only if the slot still holds this connection (a dead owner cannot
+        // have closed it; a finished one may have, and the fd be reused).
+        if (table.id(m.fd) === m.id && table.state(m.fd) !== FREE) {
+          table.shutdownLive(m.fd, (fd) => shutdown(fd, SHUT_RDWR));
+          table.release(m.fd, (fd) => closeFd(fd));
+          table.bump('closed');
+        }
+      },
+    );
+    const tracked = task.finally(() => {
+      table.addInFlight(-1);
+      tasks.delete(tracked);
+      pump();
+    });
+    tasks.add(tracked);
+    threadsPeak = Math.max(threadsPeak, p.threads.length);
+  };
+
+  /**
+   * Hand waiting connections to piscina: at once when a pool thread is free
+   * (or one that is starting will take it), and otherwise let it start a new
+   * thread, but only MAX_STARTING at a time. piscina would start one per
+   * queued task at once; a storm of hundreds of isolates starting together
+   * starves the running connections of CPU.
+   */
+  function pump(): void {
+    const p = pool;
+    if (p === undefined) return;
+    while (backlog.length > 0) {
+      if (table.stopping) {
+        for (const m of backlog.splice(0)) {
+          neverServed(m);
+          table.addInFlight(-1);
+        }
+        return;
+      }
+      // piscina starts a new thread for every task it cannot hand to a ready
+      // one at once: never give it more than MAX_STARTING such tasks.
+      const ready = table.threadsLoaded - threadsDestroyed;
+      if (tasks.size >= Math.min(bo.maxThreads, ready + MAX_STARTING)) break;
+      const m = backlog.shift();
+      if (m !== undefined) run(p, m);
+    }
+    // Threads finish loading without telling the event loop: look again soon.
+    if (backlog.length > 0 && pumpTimer === undefined) {
+      pumpTimer = setTimeout(() => {
+        pumpTimer = undefined;
+        pump();
+      }, 5);
+    }
+  }
+
+  const dispatch = (m: AcceptedMsg): void => {
+    if (pool === undefined || table.stopping) {
+      // Accepted just as we stopped: no thread will ever take it.
+      neverServed(m);
+      table.addInFlight(-1);
+      return;
+    }
+    backlog.push(m);
+    pump();
+  };
+
+  const shutdownAllLive = (): void => {
+    const high = Math.min(table.highFd, table.capacity);
+    for (let fd = 0; fd < high; fd++) table.shutdownLive(fd, (f) => shutdown(f, SHUT_RDWR));
+  };
+
+  async function doClose(): Promise<void> {
+    const deadline = performance.now() + CLOSE_BUDGET_MS;
+    table.stop();
+    if (listenFd >= 0) {
+      // Wakes the acceptor's accept(2) with EINVAL (Linux).
+      shutdown(listenFd, SHUT_RDWR);
+      await Promise.race([acceptorExit, delay(ACCEPTOR_EXIT_MS)]);
+      // Where shutdown does not wake accept (BSD) the acceptor holds no
+      // connection; it ends with the process.
+    }
+    // Every blocked recv/send returns; waiting connections are closed unserved.
+    pump();
+    shutdownAllLive();
+    const drained = Promise.allSettled([...tasks]).then(() => undefined);
+    await Promise.race([drained, delay(Math.max(0, deadline - performance.now()))]);
+    // Anything registered after the first sweep (a message in flight).
+    shutdownAllLive();
+    // Never terminate a thread inside koffi's initialization (connection.ts);
+    // `stopping` keeps new ones out, so this wait is one load at most.
+    while (table.loading > 0 && performance.now() < deadline + 150) await delay(2);
+    if (pool !== undefined) await Promise.race([pool.destroy(), delay(Math.max(50, deadline - performance.now()))]);
+    if (pumpTimer !== undefined) clearTimeout(pumpTimer);
+    if (listenFd >= 0) {
+      closeFd(listenFd);
+      listenFd = -1;
+    }
+  }
+
+  return {
+    name: 'blocking',
+    counters(): ServerCounters {
+      const out: ServerCounters = {};
+      for (const name of COUNTER_NAMES) {
+        const v = table.counter(name);
+        if (v !== 0 || name === 'accepted' || name === 'refused: thread pool full') out[name] = v;
+      }
+      const sorted = [...waits].sort((a, b) => a - b);
+      out['pool: max threads'] = bo.maxThreads;
+      out['pool: max queue'] = bo.maxQueue;
+      out['pool: threads peak'] = table.busyPeak;
+      out['pool: threads started peak'] = threadsPeak;
+      out['pool: queued peak'] = Math.max(0, table.queuedPeak);
+      out['pool: queue wait p50 us'] = percentile(sorted, 50);
+      out['pool: queue wait p99 us'] = percentile(sorted, 99);
+      out['pool: queue wait max us'] = sorted.at(-1) ?? 0;
+      return out;
+    },
+    listen(host, port) {
+      const ip = host === 'localhost' ? '127.0.0.1' : host;
+      let l: ReturnType<typeof listenTcp>;
+      try {
+        // Blocking listener: the acceptor sleeps in accept(2). SysError
+        // (code EADDRINUSE …) becomes a one-line message in `serve`.
+        l = listenTcp(ip, port, opts.backlog, { nonBlocking: false });
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      listenFd = l.fd;
+      pool = new Piscina<ConnectionTask, ConnectionResult>({
+        filename: CONNECTION_URL,
+        name: 'serveConnection',
+        minThreads: 1,
+        maxThreads: bo.maxThreads,
+        idleTimeout: IDLE_TIMEOUT_MS,
+        // The acceptor enforces max-threads + max-queue; piscina's own limit
+        // would only race it.
+        maxQueue: Infinity,
+        recordTiming: false,
+        // Only for the "loaded" signal (connection.ts); tasks carry the rest.
+        workerData: { sab: table.sab },
+      });
+      pool.on('workerDestroy', () => {
+        threadsDestroyed++;
+      });
+      const a = new Worker(ACCEPTOR_URL, {
+        workerData: { ...threadData, listenFd: l.fd, maxInFlight: bo.maxThreads + bo.maxQueue } satisfies ThreadData,
+      });
+      acceptorExit = new Promise((resolve) => a.once('exit', () => resolve()));
+      // Resolve once the acceptor has loaded koffi: a thread must not be
+      // terminated (process.exit) while koffi initializes (connection.ts).
+      const ready = new Promise<void>((resolve, reject) => {
+        a.once('error', reject);
+        a.once('exit', () => reject(new Error('blocking: acceptor exited before ready')));
+        a.on('message', (m: AcceptedMsg | 'ready') => {
+          if (m === 'ready') resolve();
+          else dispatch(m);
+        });
+      });
+      a.on('error', (err) => {
+        table.bump('errors: accept');
+        process.stderr.write(`iomodels: blocking acceptor failed: ${err.message}\n`);
+      });
+      return ready.then(() => ({ host: l.host, port: l.port }));
+    },
+    close() {
+      closing ??= doClose();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * reports/: a results fixture with repetitions, a failed, a capped and a
+ * client-bound cell (real HDR histograms) → PNGs and report.md.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ChartDataset } from 'chart.js';
+import { SCHEMA_VERSION, type Cell, type Results } from '../harness/results.js';
+import { encodeHistogram, newHistogram, recordUs, summarize } from '../workloads/latency.js';
+import { estimate, groupCells, mulberry32 } from '../reports/aggregate.js';
+import { CHART_HEIGHT, CHART_WIDTH, niceLogCeil, niceLogFloor, percentileLabel, planCharts, type ChartSpec, type ErrorBar } from '../reports/charts.js';
+import { renderReport } from '../reports/markdown.js';
+import { strategyColour } from '../reports/palette.js';
+import { renderChart } from '../reports/render.js';
+import { writeReport } from '../reports/write.js';
+
+const STRATEGIES = ['libuv', 'epoll', 'select', 'blocking'];
+const CONNECTIONS = [10, 100, 1000];
+const REPEAT = 3;
+
+/** A cell with a real HDR histogram of `samples` latencies around `baseUs`. */
+function cell(strategy: string, workload: string, connections: number, rep: number, over: Partial<Cell> = {}): Cell {
+  const rand = mulberry32(connections * 131 + rep * 7 + strategy.length);
+  const baseUs = 50 + connections * (1 + 0.3 * Math.max(0, STRATEGIES.indexOf(strategy)));
+  const h = newHistogram();
+  for (let i = 0; i < 5000; i++) recordUs(h, baseUs * (1 + 3 * rand() ** 8));
+  const summary = summarize(h);
+  const histogram = encodeHistogram(h);
+  h.destroy();
+  const ops = Math.round((20_000 + 1_000 * STRATEGIES.indexOf(strategy) + 500 * rep) * Math.log10(connections));
+  return {
+    strategy,
+    workload,
+    connections,
+    established: connections,
+    rep,
+    status: 'ok',
+    clientBound: false,
+    ops,
+    opsPerSec: ops,
+    bytesPerSec: ops * 128,
+    windowSec: 1,
+    latencyUs: { ...summary, histogram },
+    errors: {},
+    server: { cpuSeconds: 0.5, cpuUsPerOp: 5e5 / ops, cpuPercent: 50, peakRssBytes: (60 + connections / 10) * 2 ** 20, peakThreads: strategy === 'blocking' ? connections + 2 : 7, peakFds: connections + 20, counters: {}, killed: false },
+    client: { cpuPercent: 40, driver: 'net' },
+    extra: {},
+    startedAt: '2026-01-01T00:00:00.000Z',
+    ...over,
+  };
+}
+
+function fixture(): Results {
+  const cells: Cell[] = [];
+  for (let rep = 0; rep < REPEAT; rep++) {
+    for (const n of CONNECTIONS) {
+      for (const s of STRATEGIES) {
+        let over: Partial<Cell> = {};
+        if (s === 'blocking' && n === 1000) over = { status: 'failed', reason: 'thread pool exhausted: server stopped accepting', ops: 0, opsPerSec: 0 };
+        if (s === 'select' && n === 1000) over = { status: 'capped', reason: 'FD_SETSIZE 1024: 978 of 1000 connections refused', established: 22 };
+        if (s === 'epoll' && n === 10) over = { clientBound: true, client: { cpuPercent: 97, driver: 'net' } };
+        cells.push(cell(s, 'echo', n, rep, over));
+      }
+    }
+  }
+  // Chat cells, as the chat workload writes them: extras, no registry entry needed.
+  for (const n of [10, 100]) {
+    for (const s of ['libuv', 'epoll']) {
+      cells.push(cell(s, 'chat', n, 0, { extra: { deliveries: n * 1000, deliveriesPerSec: n * 1000, deliveryP99Us: 300 + n, deliveryP50Us: 80 + n } }));
+    }
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'iomodels', version: '0.0.0-test' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:10:00.000Z',
+    complete: true,
+    machine: { cpuModel: 'Test CPU', cores: 2, kernel: 'Linux 6.0', platform: 'linux', arch: 'x64', node: 'v20.0.0', ulimitN: 20000, totalMemBytes: 2 ** 33, hostname: 'test' },
+    plan: { strategies: STRATEGIES, workloads: ['echo', 'chat'], connections: CONNECTIONS, durationSec: 3, warmupSec: 1, repeat: REPEAT, rate: 0, serverCpus: '0', clientCpus: '1', protocol: {}, timeoutMs: 5000, maxServerRssBytes: 2 ** 31 },
+    cells,
+  };
+}
+
+/** Width and height from a PNG's IHDR, after checking the signature. */
+function pngSize(buf: Buffer): { width: number; height: number } {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'expected the 8-byte PNG signature');
+  assert.equal(buf.subarray(12, 16).toString('latin1'), 'IHDR', 'expected IHDR as the first chunk');
+  return { width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+}
+
+function chart(specs: readonly ChartSpec[], workload: string, kind: ChartSpec['kind']): ChartSpec {
+  const c = specs.find((s) => s.workload === workload && s.kind === kind);
+  assert.ok(c !== undefined, `expected a ${kind} chart for ${workload}; got ${specs.map((s) => s.file).join(', ')}`);
+  return c;
+}
+
+function dataset(spec: ChartSpec, label: string): ChartDataset<'line'> {
+  const d = spec.config.data.datasets.find((x) => x.label === label);
+  assert.ok(d !== undefined, `expected dataset "${label}" in ${spec.file}; got ${spec.config.data.datasets.map((x) => x.label).join(', ')}`);
+  return d;
+}
+
+function xs(d: ChartDataset<'line'>): number[] {
+  return (d.data as { x: number }[]).map((p) => p.x);
+}
+
+const results = fixture();
+const specs = planCharts(results);
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'iomodels-reports-'));
+after(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('chart configs', () => {
+  test('every workload gets its charts; chat gets deliveries and delivery latency', () => {
+    const kinds = specs.map((s) => `${s.workload}/${s.kind}`);
+    for (const k of ['echo/throughput', 'echo/latency', 'echo/hdr', 'echo/cpu', 'echo/rss', 'echo/threads', 'chat/deliveries', 'chat/delivery-latency']) {
+      assert.ok(kinds.includes(k), `expected chart ${k}; got ${kinds.join(', ')}`);
+    }
+    assert.ok(!kinds.includes('echo/deliveries'), 'expected no deliveries chart for echo');
+    assert.equal(new Set(specs.map((s) => s.file)).size, specs.length, 'expected unique file names');
+  });
+
+  test('a failed cell is a cross at its connection count; the strategy line has a gap there', () => {
+    const t = chart(specs, 'echo', 'throughput');
+    const failed = dataset(t, 'failed');
+    assert.equal(failed.pointStyle, 'crossRot', 'expected failed cells drawn as crosses');
+    assert.deepEqual(xs(failed), [1000], 'expected one failed marker, at 1000 connections');
+    assert.deepEqual(failed.pointBorderColor, [strategyColour('blocking')], 'expected the cross in blocking\'s colour');
+    const blocking = dataset(t, 'blocking');
+    const at1000 = (blocking.data as { x: number; y: number }[]).find((p) => p.x === 1000);
+    assert.ok(at1000 !== undefined && Number.isNaN(at1000.y), 'expected no blocking value (a gap) at 1000 connections');
+  });
+
+  test('a capped cell is a triangle, a client-bound cell is hollow', () => {
+    for (const kind of ['throughput', 'latency', 'cpu'] as const) {
+      const c = chart(specs, 'echo', kind);
+      const select = dataset(c, kind === 'latency' ? 'select p99' : 'select');
+      const i = xs(select).indexOf(1000);
+      assert.ok(Array.isArray(select.pointStyle), 'expected per-point styles');
+      assert.equal((select.pointStyle as string[])[i], 'triangle', `expected a triangle at select × 1000 in ${kind}`);
+      assert.equal((select.pointStyle as string[])[0], 'circle', `expected a plain point at select × 10 in ${kind}`);
+      const epoll = dataset(c, kind === 'latency' ? 'epoll p99' : 'epoll');
+      const j = xs(epoll).indexOf(10);
+      assert.equal((epoll.pointBackgroundColor as string[])[j], '#ffffff', `expected a hollow point at epoll × 10 in ${kind}`);
+      assert.equal((epoll.pointBackgroundColor as string[])[xs(epoll).indexOf(100)], strategyColour('epoll'), 'expected a filled point at epoll × 100');
+    }
+  });
+
+  test('the legend explains every marker present', () => {
+    const t = chart(specs, 'echo', 'throughput');
+    const gen = t.config.options?.plugins?.legend?.labels?.generateLabels;
+    assert.ok(gen !== undefined, 'expected a legend generator');
+    const items = (gen as () => { text: string; pointStyle?: unknown }[])();
+    const texts = items.map((x) => x.text).join(' | ');
+    for (const word of ['failed', 'capped', 'client-bound', 'libuv', 'epoll', 'select', 'blocking']) assert.ok(texts.includes(word), `expected "${word}" in the legend: ${texts}`);
+  });
+
+  test('repetitions give 95% CI error bars that bracket the plotted median', () => {
+    const t = chart(specs, 'echo', 'throughput');
+    const bars = (t.config.options?.plugins?.errorBars?.bars ?? []) as ErrorBar[];
+    assert.ok(bars.length >= 8, `expected error bars for the repeated cells, got ${bars.length}`);
+    for (const b of bars) {
+      const d = t.config.data.datasets[b.dataset];
+      const y = (d?.data[b.index] as { y: number } | undefined)?.y;
+      assert.ok(y !== undefined && b.lo <= y && y <= b.hi, `expected lo ${b.lo} ≤ median ${String(y)} ≤ hi ${b.hi}`);
+      assert.equal(b.colour, d?.borderColor, 'expected the bar in its line\'s colour');
+    }
+  });
+
+  test('strategies are dodged apart by pixels, never by changing their data', () => {
+    const t = chart(specs, 'echo', 'threads');
+    const px = (t.config.options?.plugins?.dodge?.px ?? []) as number[];
+    assert.equal(px.length, t.config.data.datasets.length, 'expected one offset per dataset');
+    const strategyOffsets = t.config.data.datasets.flatMap((d, i) => (d.label === 'failed' ? [] : [px[i]]));
+    assert.equal(new Set(strategyOffsets).size, strategyOffsets.length, `expected a distinct offset per strategy: ${strategyOffsets.join(', ')}`);
+    for (const d of t.config.data.datasets) {
+      for (const x of xs(d)) assert.ok(CONNECTIONS.includes(x), `expected true connection counts as x, got ${x}`);
+    }
+  });
+
+  test('one fixed colour per strategy in every chart', () => {
+    for (const s of specs) {
+      for (const d of s.config.data.datasets) {
+        const strategy = STRATEGIES.find((x) => d.label === x || d.label?.startsWith(`${x} `) === true);
+        if (strategy !== undefined) assert.equal(d.borderColor, strategyColour(strategy), `expected ${strategy}'s colour in ${s.file}`);
+      }
+    }
+    const colours = ['libuv', 'node-http', 'blocking', 'busypoll', 'select', 'poll', 'epoll', 'kqueue', 'sigio', 'io-uring', 'external'].map(strategyColour);
+    assert.equal(new Set(colours).size, colours.length, 'expected distinct colours for the known strategies');
+    assert.equal(strategyColour('my-new-one'), strategyColour('my-new-one'), 'expected a stable hashed colour');
+    assert.match(strategyColour('my-new-one'), /^#[0-9a-f]{6}$/, 'expected #rrggbb');
+  });
+
+  test('axes: log connections, units named, title names workload, duration and machine', () => {
+    for (const s of specs) {
+      const scales = s.config.options?.scales ?? {};
+      assert.equal(scales['x']?.type, 'logarithmic', `expected a log x axis in ${s.file}`);
+      for (const [id, axis] of Object.entries(scales)) {
+        const title = (axis as { title?: { text?: string } }).title?.text ?? '';
+        assert.match(title, /\(.+\)/, `expected a unit in the ${id} axis title of ${s.file}: "${title}"`);
+      }
+      const plugins = s.config.options?.plugins;
+      assert.ok(String(plugins?.title?.text).startsWith(`${s.workload}:`), `expected the workload in the title of ${s.file}`);
+      const raw = plugins?.subtitle?.text;
+      const sub = (Array.isArray(raw) ? raw : [raw]).join(' ');
+      assert.ok(sub.includes('3 s measured') && sub.includes('Test CPU'), `expected duration and machine in the subtitle of ${s.file}: ${sub}`);
+    }
+  });
+
+  test('the HDR chart is at the largest connection count and skips failed cells', () => {
+    const h = chart(specs, 'echo', 'hdr');
+    assert.equal(h.file, 'echo-hdr-c1000.png');
+    const labels = h.config.data.datasets.map((d) => d.label ?? '');
+    assert.ok(labels.some((l) => l.startsWith('select') && l.includes('capped')), `expected select flagged capped: ${labels.join(', ')}`);
+    assert.ok(!labels.some((l) => l.startsWith('blocking')), 'expected no blocking curve (failed)');
+    const libuv = h.config.data.datasets.find((d) => d.label?.startsWith('libuv') === true);
+    const ys = (libuv?.data as { y: number }[]).map((p) => p.y);
+    assert.ok(ys.every((y, i) => i === 0 || y >= (ys[i - 1] ?? 0)), 'expected latency non-decreasing with percentile');
+    assert.equal(planCharts(results, { hdrConnections: 100 }).find((s) => s.kind === 'hdr')?.file, 'echo-hdr-c100.png', 'expected the asked-for connection count');
+    assert.equal(percentileLabel(2), '50%');
+    assert.equal(percentileLabel(10), '90%');
+    assert.equal(percentileLabel(1000), '99.9%');
+    assert.equal(percentileLabel(1e5), '99.999%');
+  });
+});
+
+describe('aggregation', () => {
+  test('median and a deterministic bootstrap CI around it', () => {
+    const a = estimate([10, 12, 11, 30, 9]);
+    assert.equal(a.median, 11);
+    assert.ok(a.lo <= 11 && a.hi >= 11 && a.lo >= 9 && a.hi <= 30, `expected 9 ≤ lo ≤ 11 ≤ hi ≤ 30, got ${a.lo}..${a.hi}`);
+    assert.deepEqual(estimate([10, 12, 11, 30, 9]), a, 'expected the same CI every time');
+    assert.deepEqual(estimate([7]), { median: 7, lo: 7, hi: 7, n: 1 });
+    assert.equal(estimate([]).n, 0);
+    const g = groupCells(results.cells).find((x) => x.strategy === 'blocking' && x.connections === 1000);
+    assert.equal(g?.status, 'failed');
+    assert.equal(g.cells.length, REPEAT, 'expected every repetition in the group');
+  });
+
+  test('nice log bounds', () => {
+    assert.equal(niceLogFloor(73), 50);
+    assert.equal(niceLogCeil(73), 100);
+    assert.equal(niceLogCeil(40_000), 50_000);
+    assert.equal(niceLogFloor(200), 200);
+  });
+});
+
+describe('rendering and report.md', () => {
+  test('every chart renders as a PNG of the expected size', () => {
+    const buf = renderChart(chart(specs, 'echo', 'throughput').config);
+    assert.deepEqual(pngSize(buf), { width: CHART_WIDTH, height: CHART_HEIGHT });
+    assert.ok(buf.length > 10_000, `expected a drawn chart, not a blank image (${buf.length} bytes)`);
+  });
+
+  test('writeReport writes every chart the report names, as valid PNGs', async () => {
+    const out = path.join(tmp, 'out');
+    const w = await writeReport(results, out);
+    assert.deepEqual(w.warnings, [], 'expected no warnings');
+    assert.equal(w.charts.length, specs.length, 'expected one PNG per planned chart');
+    const md = readFileSync(w.reportPath, 'utf8');
+    const named = [...md.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) => m[1] ?? '');
+    assert.deepEqual(named.sort(), specs.map((s) => s.file).sort(), 'expected report.md to embed exactly the planned charts');
+    for (const f of named) {
+      const file = path.join(out, f);
+      assert.ok(existsSync(file), `expected ${f} on disk`);
+      assert.deepEqual(pngSize(readFileSync(file)), { width: 1200, height: 700 }, `expected ${f} at 1200×700`);
+    }
+  });
+
+  test('failed, capped and client-bound cells are shown as such in report.md', () => {
+    const md = renderReport(results);
+    assert.match(md, /\*\*blocking × echo × 1,000\*\* \(rep 0\): failed — thread pool exhausted/, 'expected the failed cell explained');
+    assert.match(md, /\*\*select × echo × 1,000\*\* \(rep 0\): capped — FD_SETSIZE 1024.*22 of 1,000 connections established/, 'expected the capped cell explained');
+    assert.match(md, /\*\*epoll × echo × 10\*\* \(rep 0\): ok — client-bound: load child at 97% CPU/, 'expected the client-bound cell explained');
+    const row1000 = md.split('\n').find((l) => l.startsWith('| 1,000 | **'));
+    assert.ok(row1000 !== undefined, 'expected a summary row for 1,000 connections');
+    assert.ok(row1000.includes('✕ failed'), `expected ✕ failed in the 1,000 row: ${row1000}`);
+    assert.ok(row1000.includes('▲'), `expected ▲ (capped) in the 1,000 row: ${row1000}`);
+    const row10 = md.split('\n').find((l) => l.startsWith('| 10 | **'));
+    assert.ok(row10?.includes('○') === true, `expected ○ (client-bound) in the 10 row: ${String(row10)}`);
+  });
+
+  test('summary: best strategy and ratios to libuv', () => {
+    const md = renderReport(results);
+    // At 100 connections the medians are libuv 41.0k, epoll 43.0k, blocking 47.0k.
+    const row = md.split('\n').find((l) => l.startsWith('| 100 | **'));
+    assert.ok(row !== undefined, 'expected a row for 100 connections');
+    const cols = row.split('|').map((c) => c.trim());
+    assert.ok(cols[2]?.startsWith('**blocking**') === true, `expected blocking (highest ops) best at 100: ${row}`);
+    assert.ok(cols[3]?.includes('(1.00×)') === true, `expected libuv at 1.00×: ${row}`);
+    assert.ok(cols[4]?.includes('(1.05×)') === true, `expected epoll at 43.0k/41.0k ≈ 1.05×: ${row}`);
+  });
+
+  test('a mid-run report names no charts', () => {
+    const md = renderReport(results, { charts: false });
+    assert.doesNotMatch(md, /\.png\)/, 'expected no chart links');
+  });
+
+  test('`iomodels report` re-renders from the JSON alone; a bad file is one line and exit 2', () => {
+    const json = path.join(tmp, 'results.json');
+    writeFileSync(json, JSON.stringify(results));
+    const cli = path.join(import.meta.dirname, '..', 'harness', 'cli.js');
+    const out = path.join(tmp, 'cli-out');
+    const ok = spawnSync(process.execPath, [cli, 'report', json, '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ok.status, 0, `expected exit 0; stderr: ${ok.stderr}`);
+    assert.ok(existsSync(path.join(out, 'report.md')) && existsSync(path.join(out, 'echo-throughput.png')), 'expected report.md and charts in --out');
+    const bad = path.join(tmp, 'bad.json');
+    writeFileSync(bad, '{"schemaVersion": 1, "cells": [');
+    const r = spawnSync(process.execPath, [cli, 'report', bad], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, 'expected exit 2 on a corrupt file');
+    assert.equal(r.stderr.trim().split('\n').length, 1, `expected one line on stderr: ${r.stderr}`);
+  });
+});
