@@ -10,8 +10,9 @@
  * SLICE_MS (select with a short timeout, then setImmediate). Measured side
  * by side (scripts/compare-echo-drivers.ts, 100 connections to the epoll
  * server, 2-core box shared with other jobs) the two reach similar rates,
- * but the worker spends less client CPU per round trip (~6.7 vs ~8 µs in
- * most runs) and never delays IPC, so it is the default; inline stays for
+ * and the worker spends slightly less client CPU per round trip (median of
+ * 7 comparisons ~7.6 vs ~8.1 µs, noisy) and never delays IPC, so it is the
+ * default; inline stays for
  * that comparison and for hosts where a worker_thread is unwelcome.
  */
 import * as dns from 'node:dns/promises';
