@@ -12,8 +12,8 @@
  * server, 2-core box shared with other jobs) the two reach similar rates,
  * and the worker spends slightly less client CPU per round trip (median of
  * 7 comparisons ~7.6 vs ~8.1 µs, noisy) and never delays IPC, so it is the
- * default; inline stays for
- * that comparison and for hosts where a worker_thread is unwelcome.
+ * default; inline stays for that comparison and for hosts where a
+ * worker_thread is unwelcome.
  */
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
