@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
+import { HTTP_DRIVERS } from '../workloads/http/driver.js';
 import { WORKLOADS } from '../workloads/registry.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
@@ -49,6 +50,12 @@ function protocolOptions(argv: Record<string, unknown>): Record<string, string |
     }
   }
   if (argv['messageSize'] !== undefined) out['messageSize'] = positiveInt('--message-size', argv['messageSize'], 64 * 1024 * 1024);
+  // http: the seed's "用完就断", CPU burned per request, pipelining depth.
+  if (argv['httpClose'] === true) out['httpClose'] = true;
+  if (argv['workUs'] !== undefined) out['workUs'] = nonNegativeInt('--work-us', argv['workUs'], 1_000_000);
+  if (argv['pipelining'] !== undefined) out['pipelining'] = positiveInt('--pipelining', argv['pipelining'], 1024);
+  // chat: how many clients send (0: all of them).
+  if (argv['chatSenders'] !== undefined) out['chatSenders'] = nonNegativeInt('--chat-senders', argv['chatSenders'], 1000);
   return out;
 }
 
@@ -72,7 +79,7 @@ function poolServeArgs(extra: Record<string, number>): string[] {
 
 /** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
 function microExtraOps(): { name: string; fn: () => void }[] {
-  return [];
+  return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
 
 const cpus = defaultCpus();
@@ -113,6 +120,8 @@ const cli = yargs(hideBin(process.argv))
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to bind' })
         .option('port', { type: 'string', default: '0', describe: 'port (0: any free port)' })
         .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
+        .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
+        .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
         .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
@@ -141,7 +150,12 @@ const cli = yargs(hideBin(process.argv))
         .option('repeat', { type: 'string', default: '1', describe: 'repetitions per cell, interleaved across strategies' })
         .option('rate', { type: 'string', default: '0', describe: 'open loop: total ops/s per cell (0: closed loop)' })
         .option('timeout', { type: 'string', default: '5000', describe: 'ms before a reply counts as a timeout' })
-        .option('message-size', { type: 'string', default: '64', describe: 'echo message size in bytes' })
+        .option('message-size', { type: 'string', default: '64', describe: 'echo/chat message size in bytes' })
+        .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
+        .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
+        .option('pipelining', { type: 'string', describe: 'http: requests in flight per connection (default 1)' })
+        .option('http-driver', { type: 'string', default: 'native', describe: 'http load generator: native or autocannon' })
+        .option('chat-senders', { type: 'string', describe: 'chat: clients that send (default 10; 0: all)' })
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
@@ -195,6 +209,10 @@ const cli = yargs(hideBin(process.argv))
         plan.target = target.text;
         if (target.pid !== undefined) plan.targetPid = target.pid;
       }
+      if (!(HTTP_DRIVERS as readonly string[]).includes(argv.httpDriver)) {
+        throw new UsageError(`--http-driver must be one of ${HTTP_DRIVERS.join(', ')}, got "${argv.httpDriver}"`);
+      }
+      if (argv.httpDriver !== 'native') plan.httpDriver = argv.httpDriver;
       const out = argv.out ?? path.join('results', timestamp());
       const outcome = await runBench({
         plan,

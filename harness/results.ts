@@ -47,6 +47,8 @@ export interface Plan {
   target?: string;
   /** PID of the external target, for its /proc metrics. */
   targetPid?: number;
+  /** http: the load generator, "native" or "autocannon" (absent: native). */
+  httpDriver?: string;
 }
 
 /**

@@ -158,6 +158,7 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       connectTimeoutMs: DEADLINES.connectPhase,
       rate: plan.rate,
       protocol: plan.protocol,
+      ...(plan.httpDriver === undefined ? {} : { httpDriver: plan.httpDriver }),
     },
   };
   const onPhase = (phase: DriverPhase): void => {
@@ -336,6 +337,8 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.bytesPerSec = r.bytes / windowSec;
   cell.errors = r.errors;
   cell.extra = r.extra;
+  // Per-second figures over the window the harness timed, like opsPerSec.
+  if (r.extra['deliveries'] !== undefined) cell.extra['deliveriesPerSec'] = r.extra['deliveries'] / windowSec;
   if (r.driver !== undefined) cell.client.driver = r.driver;
   if (r.targetRate !== undefined) {
     cell.targetRate = r.targetRate;
@@ -350,12 +353,19 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
 
   const refused = refusals(cell.server.counters);
   const verify = r.errors['verify'] ?? 0;
+  // Chat's exactly-once check: any lost, duplicated or reordered delivery fails the cell.
+  const delivery = ['lost', 'duplicated', 'reordered']
+    .filter((k) => (r.errors[k] ?? 0) > 0)
+    .map((k) => `${r.errors[k] ?? 0} ${k}`);
   if (load.failure !== undefined) {
     cell.status = 'failed';
     cell.reason = load.failure;
   } else if (verify > 0) {
     cell.status = 'failed';
     cell.reason = `verification failed: ${verify} wrong replies`;
+  } else if (delivery.length > 0) {
+    cell.status = 'failed';
+    cell.reason = `delivery check failed: ${delivery.join(', ')} messages`;
   } else if (refused.length > 0) {
     cell.status = 'capped';
     cell.reason = refused.join(', ');

@@ -187,17 +187,12 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
   lines.push(
     '## What the numbers mean',
     '',
-    '- **ops/s**: verified operations (an echo round trip, an HTTP request, a chat message) completed in the measured window, divided by its length.',
+    '- **ops/s**: verified operations completed in the measured window, divided by its length: echo round trips, http requests, chat messages (one op = one message delivered to every client).',
     '- **median, 95% CI**: a cell is repeated `repeat` times, interleaved across strategies; tables and charts show the median of the repetitions, error bars a 95% percentile-bootstrap interval of that median (with fewer than about 5 repetitions it spans roughly the observed range and understates the uncertainty).',
-    ...(p.rate > 0
-      ? [
-          '- **achieved/target** (open loop): ops/s as a share of the scheduled rate; well below 100% means the server (or a client-bound load child) could not keep up, and the latencies, timed from each message\'s scheduled send time, include the backlog.',
-        ]
-      : []),
-    `- **ratio**: median ops/s divided by ${REFERENCE}'s median at the same connection count; above 1 is faster than Node's own event loop.`,
-    '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution); per repetition, then the median across repetitions. The distribution chart merges the repetitions\' histograms instead (percentiles are never averaged).',
-    '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient. A busy-poll server burns a whole core whatever the load.',
-    '- **RSS, threads**: the server\'s peak resident memory and thread count sampled from /proc during the window.',
+    '- **chat**: by default only 10 clients send (`--chat-senders`), each with one message in flight until the last client has it, so fan-out stays bounded; `extra.deliveriesPerSec` counts message × receiver deliveries; p50/p99 run from send until the last client has the message. Any lost, duplicated or reordered delivery fails the cell.',
+    '- **http driver**: `native` (default; µs histograms) or `autocannon` (client.driver in results.json); autocannon records whole milliseconds (each merged at its midpoint, so < 1 ms reads 500 µs): its percentiles have 1 ms resolution.',
+    '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
+    '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
     '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables. ' +

@@ -98,6 +98,14 @@ export const STRATEGIES: readonly StrategyInfo[] = [
     availability: () => ioUringAvailability(),
     load: async () => (await import('./io-uring.js')).createIoUringServer,
   },
+  {
+    name: 'node-http',
+    model: 'reference (node:http on libuv)',
+    description: 'node:http (llhttp) serving the same page and headers; the yardstick for our own parser',
+    workloads: ['http'],
+    availability: always,
+    load: async () => (await import('./node-http.js')).createNodeHttpServer,
+  },
 ];
 
 export function strategyNames(): string[] {

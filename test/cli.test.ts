@@ -51,6 +51,9 @@ test('bad numbers name their flag', () => {
   assertUsageError(['bench', '--workloads', 'echo', '--warmup', '-1'], /--warmup/);
   assertUsageError(['bench', '--workloads', 'echo', '--repeat', '0'], /--repeat/);
   assertUsageError(['bench', '--workloads', 'echo', '--message-size', '0'], /--message-size/);
+  assertUsageError(['bench', '--workloads', 'http', '--http-driver', 'wrk'], /--http-driver must be one of native, autocannon/);
+  assertUsageError(['bench', '--workloads', 'http', '--work-us', '-5'], /--work-us/);
+  assertUsageError(['bench', '--workloads', 'chat', '--chat-senders', 'x'], /--chat-senders/);
   assertUsageError(['bench', '--workloads', 'echo', '--server-cpus', '99'], /--server-cpus.*CPU 99 does not exist/);
   assertUsageError(['bench', '--workloads', 'echo', '--client-cpus', 'a-b'], /--client-cpus.*not a CPU list/);
   assertUsageError(['serve', '--strategy', 'libuv', '--workload', 'echo', '--port', '70000'], /--port must be 0-65535/);

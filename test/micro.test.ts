@@ -27,6 +27,7 @@ test('micro writes micro.json, its chart and micro.md; epoll stays flat where se
   assert.equal(m.wait.some((w) => w.mechanism === 'select' && w.fds > 1024), false, 'select never watches an fd past FD_SETSIZE');
   assert.ok(m.notes.some((n) => n.startsWith('select: 2000 idle fds do not fit below FD_SETSIZE')), `the missing select point is explained: ${m.notes.join('; ')}`);
   assert.ok(m.ops.some((o) => o.name.includes('getpid')) && m.ops.some((o) => o.name.includes('EAGAIN')), 'FFI and EAGAIN costs measured');
+  assert.ok(m.ops.some((o) => o.name.startsWith('HTTP request parse') && o.nsPerOp > 0), 'HTTP parse cost measured');
   const png = readFileSync(path.join(out, 'micro-wait.png'));
   assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', 'the chart is a PNG');
   assert.equal(png.readUInt32BE(16), 1200, 'chart width');

@@ -27,6 +27,8 @@ export interface DriverOptions {
   readonly rate?: number;
   /** Workload options (messageSize, …), as the server got them. */
   readonly protocol: ProtocolOptions;
+  /** http: which load generator drives it, "native" (default) or "autocannon". */
+  readonly httpDriver?: string;
   /** Phase changes, so the harness can align its /proc samples with the window. */
   readonly onPhase?: (phase: DriverPhase) => void;
 }

@@ -2,9 +2,14 @@
  * Workloads by name. Each workload is one folder with both halves: the
  * sans-IO server Protocol and the client driver that loads and verifies it.
  */
+import { runChatDriver } from './chat/driver.js';
+import { createChatProtocol } from './chat/protocol.js';
 import type { DriverOptions, DriverResult } from './driver.js';
 import { runEchoDriver } from './echo/driver.js';
 import { createEchoProtocol } from './echo/protocol.js';
+import { runHttpDriver } from './http/driver.js';
+import { createHttpProtocol } from './http/protocol.js';
+import { httpMicroOps } from './http/micro.js';
 import type { Protocol, ProtocolOptions, ProtocolSpec } from './protocol.js';
 
 export interface Workload {
@@ -15,6 +20,8 @@ export interface Workload {
   readonly opUnit: string;
   createProtocol(options: ProtocolOptions): Protocol;
   runDriver(opts: DriverOptions): Promise<DriverResult>;
+  /** Per-operation costs for `iomodels micro` (e.g. HTTP parse). */
+  microOps?(): { name: string; fn: () => void }[];
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -24,6 +31,21 @@ export const WORKLOADS: readonly Workload[] = [
     opUnit: 'round trip',
     createProtocol: () => createEchoProtocol(),
     runDriver: runEchoDriver,
+  },
+  {
+    name: 'chat',
+    description: 'group chat: every line broadcast to every client, sender included; exactly-once, per-sender order verified',
+    opUnit: 'message',
+    createProtocol: (o) => createChatProtocol(o),
+    runDriver: runChatDriver,
+  },
+  {
+    name: 'http',
+    description: "HTTP/1.1 keep-alive: GET / returns the seed's page, our own parser; status, length and body verified",
+    opUnit: 'request',
+    createProtocol: (o) => createHttpProtocol(o),
+    runDriver: runHttpDriver,
+    microOps: httpMicroOps,
   },
 ];
 

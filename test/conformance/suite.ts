@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { startServe, type ServedProcess } from '../helpers/serve.js';
+import { chatCases, CHAT_SERVE_ARGS } from './chat.js';
 import { echoCases } from './echo.js';
+import { httpCases, HTTP_SERVE_ARGS } from './http.js';
 
 /** What a workload's case set gets: the live server under test. */
 export interface CaseContext {
@@ -18,11 +20,23 @@ export interface CaseContext {
 /** Workload → its conformance cases (each registers node:test tests). */
 const CASES: Record<string, (ctx: CaseContext) => void> = {
   echo: echoCases,
+  chat: chatCases,
+  http: httpCases,
+};
+
+/**
+ * Workload → `serve` flags its cases need (short deadlines and caps, so a
+ * 10 s slowloris or a 4 MiB slow-consumer case runs in a moment).
+ */
+const SERVE_ARGS: Record<string, readonly string[]> = {
+  chat: CHAT_SERVE_ARGS,
+  http: HTTP_SERVE_ARGS,
 };
 
 /** Register another workload's cases (chat, http add theirs here). */
-export function registerCases(workload: string, cases: (ctx: CaseContext) => void): void {
+export function registerCases(workload: string, cases: (ctx: CaseContext) => void, serveArgs?: readonly string[]): void {
   CASES[workload] = cases;
+  if (serveArgs !== undefined) SERVE_ARGS[workload] = serveArgs;
 }
 
 export function strategyTests(strategy: string, workload: string, opts: { skip?: string | false; serveArgs?: string[] } = {}): void {
@@ -30,7 +44,7 @@ export function strategyTests(strategy: string, workload: string, opts: { skip?:
   describe(`conformance: ${strategy} × ${workload}`, { skip: opts.skip ?? (cases === undefined ? `no conformance cases for workload ${workload}` : false) }, () => {
     let served: ServedProcess | undefined;
     before(async () => {
-      served = await startServe(strategy, workload, opts.serveArgs ?? []);
+      served = await startServe(strategy, workload, [...(SERVE_ARGS[workload] ?? []), ...(opts.serveArgs ?? [])]);
     });
     after(async () => {
       if (served === undefined) return;

@@ -1,0 +1,49 @@
+/**
+ * Our native HTTP driver and autocannon must measure the same server alike:
+ * libuv × http with --work-us 200 (≤ 5k req/s, slower than either driver),
+ * both closed loop at 10 connections, within 15% of each other.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { DriverOptions } from '../../workloads/driver.js';
+import { runHttpDriver } from '../../workloads/http/driver.js';
+import { startServe, type ServedProcess } from '../helpers/serve.js';
+
+let served: ServedProcess | undefined;
+before(async () => {
+  served = await startServe('libuv', 'http', ['--work-us', '200']);
+});
+after(async () => {
+  await served?.stop();
+});
+
+test('native and autocannon agree within 15% on a server slower than both', async () => {
+  const base: DriverOptions = {
+    host: '127.0.0.1',
+    port: served?.port ?? 0,
+    connections: 10,
+    warmupSec: 0.3,
+    durationSec: 1,
+    timeoutMs: 5000,
+    connectConcurrency: 10,
+    connectTimeoutMs: 5000,
+    protocol: {},
+  };
+  // Alternate short runs, so drift on a shared machine hits both alike.
+  const rate = { native: { ops: 0, sec: 0 }, autocannon: { ops: 0, sec: 0 } };
+  for (let round = 0; round < 3; round++) {
+    for (const which of ['native', 'autocannon'] as const) {
+      const r = await runHttpDriver({ ...base, httpDriver: which });
+      assert.equal(r.driver, which, `expected the ${which} driver to run`);
+      assert.deepEqual(r.errors, {}, `${which}: expected no errors`);
+      rate[which].ops += r.ops;
+      rate[which].sec += r.windowSec;
+    }
+  }
+  const a = rate.native.ops / rate.native.sec;
+  const b = rate.autocannon.ops / rate.autocannon.sec;
+  // The server caps both: at most 1e6/200 = 5000 req/s on one core.
+  assert.ok(a <= 5200 && b <= 5200, `both rates must be server-bound (≤ 5.2k/s): native ${a.toFixed(0)}, autocannon ${b.toFixed(0)}`);
+  const ratio = a / b;
+  assert.ok(ratio > 0.85 && ratio < 1 / 0.85, `native ${a.toFixed(0)} req/s vs autocannon ${b.toFixed(0)} req/s: ratio ${ratio.toFixed(3)} outside 15%`);
+});

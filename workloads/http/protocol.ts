@@ -1,0 +1,200 @@
+/**
+ * HTTP/1.1 server, the seed's WebServer: GET or HEAD of `/` returns its
+ * page, anything else 404. Keep-alive by default (HTTP/1.0: only when asked),
+ * `Connection: close` honoured, pipelined requests answered in order.
+ * `httpClose` is the seed's "用完就断": close after every response. Every
+ * 4xx closes the connection. Deadlines (slowloris 408, keep-alive idle) run
+ * on Session.tick, never on timers of our own.
+ */
+import type { Conn, Protocol, ProtocolOptions, Session } from '../protocol.js';
+import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE } from './page.js';
+import { DEFAULT_LIMITS, RequestParser, type ParserLimits, type RequestHead } from './parser.js';
+
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+export interface HttpServerOptions {
+  /** Close after every response (the seed's "用完就断"). */
+  httpClose: boolean;
+  /** CPU burned per request, µs (a busy loop on the clock). */
+  workUs: number;
+  /** Head still incomplete this long after it began → 408 and close. */
+  headerTimeoutMs: number;
+  /** No byte of a next request for this long → close. */
+  idleTimeoutMs: number;
+  limits: ParserLimits;
+}
+
+function num(o: ProtocolOptions, key: string, dflt: number): number {
+  const v = o[key];
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
+}
+
+export function httpServerOptions(o: ProtocolOptions): HttpServerOptions {
+  return {
+    httpClose: o['httpClose'] === true,
+    workUs: num(o, 'workUs', 0),
+    headerTimeoutMs: num(o, 'headerTimeoutMs', DEFAULT_HEADER_TIMEOUT_MS),
+    idleTimeoutMs: num(o, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS),
+    limits: {
+      maxRequestLine: num(o, 'maxRequestLine', DEFAULT_LIMITS.maxRequestLine),
+      maxHeaderBytes: num(o, 'maxHeaderBytes', DEFAULT_LIMITS.maxHeaderBytes),
+      maxHeaders: num(o, 'maxHeaders', DEFAULT_LIMITS.maxHeaders),
+      maxBody: num(o, 'maxBody', DEFAULT_LIMITS.maxBody),
+    },
+  };
+}
+
+/** Burn `us` µs of CPU: the --work-us knob (a real computation stand-in). */
+export function burnCpu(us: number): void {
+  if (us <= 0) return;
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until) {
+    // spin: the point is to hold the CPU
+  }
+}
+
+type Kind = 'page' | 'pageHead' | 'notFound' | 'notFoundHead';
+
+/**
+ * Responses are prebuilt per second (the Date header changes once a
+ * second), so a request costs a lookup, not string building.
+ */
+class ResponseCache {
+  #second = -1;
+  #cache = new Map<string, Buffer>();
+
+  get(kind: Kind, connection: 'close' | 'keep-alive', nowMs: number): Buffer {
+    const sec = Math.floor(nowMs / 1000);
+    if (sec !== this.#second) {
+      this.#second = sec;
+      this.#cache.clear();
+    }
+    const key = kind + connection;
+    let r = this.#cache.get(key);
+    if (r === undefined) {
+      const page = kind === 'page' || kind === 'pageHead';
+      r = buildResponse({
+        status: page ? 200 : 404,
+        body: page ? PAGE_BYTES : NOT_FOUND_BODY,
+        contentType: page ? PAGE_CONTENT_TYPE : 'text/plain; charset=utf-8',
+        withBody: kind === 'page' || kind === 'notFound',
+        connection,
+        date: httpDate(sec * 1000),
+      });
+      this.#cache.set(key, r);
+    }
+    return r;
+  }
+}
+
+function errorResponse(status: number, nowMs: number): Buffer {
+  return buildResponse({
+    status,
+    body: Buffer.from(`${status}\n`),
+    contentType: 'text/plain; charset=utf-8',
+    withBody: true,
+    connection: 'close',
+    date: httpDate(nowMs),
+  });
+}
+
+function isRootPath(target: string): boolean {
+  return target === '/' || target.startsWith('/?');
+}
+
+export function createHttpProtocol(options: ProtocolOptions = {}): Protocol {
+  const o = httpServerOptions(options);
+  const cache = new ResponseCache();
+  return {
+    open(conn: Conn): Session {
+      const parser = new RequestParser(o.limits);
+      /** No more requests: what is queued in `out` is the last. */
+      let closed = false;
+      // Deadlines count from the first tick that saw the state, so they
+      // fire between T and T + one tick interval (≤ 1 s) after it began.
+      let headSince = -1;
+      let idleSince = -1;
+      /** Responses of one onData call, written at once (pipelining). */
+      const out: Buffer[] = [];
+
+      const close = (): void => {
+        closed = true;
+        parser.stop();
+      };
+      const flush = (): void => {
+        if (out.length === 1) conn.write(out[0] ?? Buffer.alloc(0));
+        else if (out.length > 1) conn.write(Buffer.concat(out));
+        out.length = 0;
+      };
+
+      const onRequest = (h: RequestHead): void => {
+        headSince = -1;
+        burnCpu(o.workUs);
+        const keep = h.keepAlive && !o.httpClose;
+        const head = h.method === 'HEAD';
+        const known = head || h.method === 'GET';
+        const now = Date.now();
+        if (!known) {
+          out.push(
+            buildResponse({
+              status: 405,
+              body: Buffer.from('405\n'),
+              contentType: 'text/plain; charset=utf-8',
+              withBody: true,
+              connection: 'close',
+              date: httpDate(now),
+              extraHeaders: 'Allow: GET, HEAD\r\n',
+            }),
+          );
+          close();
+          return;
+        }
+        const root = isRootPath(h.target);
+        const kind: Kind = root ? (head ? 'pageHead' : 'page') : head ? 'notFoundHead' : 'notFound';
+        // Every 4xx ends the connection, 404 included.
+        const stay = keep && root;
+        out.push(cache.get(kind, stay ? 'keep-alive' : 'close', now));
+        if (!stay) close();
+      };
+
+      return {
+        onData(bytes) {
+          if (closed) return;
+          idleSince = -1;
+          const err = parser.push(bytes, onRequest);
+          if (err !== null && !closed) {
+            out.push(errorResponse(err.status, Date.now()));
+            close();
+          }
+          flush();
+          if (closed) conn.close();
+        },
+        onClose() {
+          closed = true;
+          parser.stop();
+        },
+        tick(nowMs) {
+          if (closed) return;
+          if (parser.inHead) {
+            idleSince = -1;
+            if (headSince < 0) headSince = nowMs;
+            else if (nowMs - headSince >= o.headerTimeoutMs) {
+              close();
+              conn.write(errorResponse(408, nowMs));
+              conn.close();
+            }
+            return;
+          }
+          headSince = -1;
+          // Idle between requests, or a body that stopped arriving.
+          if (idleSince < 0) idleSince = nowMs;
+          else if (nowMs - idleSince >= o.idleTimeoutMs) {
+            close();
+            conn.close();
+          }
+        },
+      };
+    },
+  };
+}
