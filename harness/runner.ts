@@ -154,6 +154,7 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       durationSec: plan.durationSec,
       timeoutMs: plan.timeoutMs,
       connectConcurrency: 500,
+      ...(plan.tcpDriver === undefined ? {} : { tcpDriver: plan.tcpDriver }),
       connectTimeoutMs: DEADLINES.connectPhase,
       rate: plan.rate,
       protocol: plan.protocol,
