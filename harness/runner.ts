@@ -242,7 +242,8 @@ function emptyCell(spec: CellSpec): Cell {
       counters: {},
       killed: false,
     },
-    client: { cpuPercent: 0, driver: 'net' },
+    // Filled from the driver's result; a cell that never ran load has none.
+    client: { cpuPercent: 0, driver: 'none' },
     extra: {},
     startedAt: new Date().toISOString(),
   };
