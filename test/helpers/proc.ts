@@ -23,9 +23,14 @@ export function processes(): ProcInfo[] {
   return out;
 }
 
-/** Children of `pid` whose command line contains `word`. */
+/**
+ * Children of `pid` with `word` as a whole argument or as the file name of
+ * one ("serve", "load-child.js"). Substrings would also match a freshly
+ * forked child that has not exec'd yet: it still shows the parent's command
+ * line, whose "--server-cpus" contains "serve".
+ */
 export function childrenWith(pid: number, word: string): ProcInfo[] {
-  return processes().filter((p) => p.ppid === pid && p.cmdline.some((a) => a.includes(word)));
+  return processes().filter((p) => p.ppid === pid && p.cmdline.some((a) => a === word || a.endsWith(`/${word}`)));
 }
 
 /** Poll until `find()` returns something, or throw after `timeoutMs`. */

@@ -70,7 +70,7 @@ test('a stalled server (SIGSTOP): timeouts are counted and the cell ends on time
 
 test('a load child that dies is recorded like a dead server', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4,8', '--duration', '2', '--warmup', '0.3']);
-  const load = await waitFor(() => childrenWith(benchPid(b), 'load-child')[0], 10_000, 'the load child');
+  const load = await waitFor(() => childrenWith(benchPid(b), 'load-child.js')[0], 10_000, 'the load child');
   await new Promise((r) => setTimeout(r, 600));
   process.kill(load.pid, 'SIGKILL');
   const { code } = await b.done;
@@ -90,7 +90,7 @@ test('Ctrl-C: servers stopped, partial results written and marked incomplete', a
   const r = results(b.out);
   assert.equal(r.complete, false, 'marked incomplete');
   assert.ok(r.cells.length >= 1 && r.cells.length < 3, `holds the finished cells only, got ${r.cells.length}`);
-  assert.equal(childrenWith(benchPid(b), 'serve').length + childrenWith(benchPid(b), 'load-child').length, 0, 'no child left running');
+  assert.equal(childrenWith(benchPid(b), 'serve').length + childrenWith(benchPid(b), 'load-child.js').length, 0, 'no child left running');
   assert.match(readFileSync(path.join(b.out, 'report.md'), 'utf8'), /Incomplete run/);
 });
 
