@@ -87,7 +87,18 @@ for (const info of STRATEGIES) {
         const deadline = performance.now() + 20_000;
         // Write up to 256 MiB without ever reading, honouring backpressure.
         while (!closed && sent < 256 * 2 ** 20 && performance.now() < deadline) {
-          if (!c.write(chunk)) await Promise.race([new Promise((r) => c.once('drain', r)), new Promise((r) => setTimeout(r, 100))]);
+          if (!c.write(chunk)) {
+            // Wait for drain, but never for long: the server may stop reading.
+            await new Promise<void>((resolve) => {
+              const done = (): void => {
+                clearTimeout(timer);
+                c.off('drain', done);
+                resolve();
+              };
+              const timer = setTimeout(done, 100);
+              c.on('drain', done);
+            });
+          }
           sent += chunk.length;
         }
         const closedByServer = await until(() => closed, 15_000);
