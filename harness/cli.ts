@@ -82,6 +82,9 @@ function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
 
+/** SO_SNDBUF is an int the kernel doubles; the kernel clamps to wmem_max anyway. */
+const MAX_SNDBUF = 256 * 2 ** 20;
+
 const cpus = defaultCpus();
 
 const cli = yargs(hideBin(process.argv))
@@ -123,6 +126,7 @@ const cli = yargs(hideBin(process.argv))
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
+        .option('sndbuf', { type: 'string', describe: 'SO_SNDBUF bytes for every accepted socket (default 0: the system\'s, autotuned)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
         .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
         .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
@@ -132,6 +136,7 @@ const cli = yargs(hideBin(process.argv))
       const options = protocolOptions(argv);
       const strategyOptions = {
         ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
+        ...(argv.sndbuf === undefined ? {} : { sndbufBytes: nonNegativeInt('--sndbuf', argv.sndbuf, MAX_SNDBUF) }),
         extra: poolOptions(argv),
       };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
