@@ -12,7 +12,7 @@ import { HTTP_DRIVERS } from '../workloads/http/driver.js';
 import { WORKLOADS } from '../workloads/registry.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
-import { checkFdLimit, checkOutDir } from './preflight.js';
+import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from './preflight.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
@@ -77,6 +77,32 @@ function poolServeArgs(extra: Record<string, number>): string[] {
   return args;
 }
 
+/** Flags that may be given more than once (check pools several files). */
+const REPEATABLE = new Set(['baseline', 'current']);
+
+/**
+ * What yargs lets through quietly: `--http-close=maybe` becomes false (a
+ * switch parses only true/false), and a repeated flag becomes an array that
+ * the validators would print as "a,b". Both are refused here, by name.
+ */
+function strictFlags(argv: Record<string, unknown>, raw: readonly string[]): void {
+  for (const a of raw) {
+    if (a === '--') break;
+    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(a);
+    if (m === null) continue;
+    const [, name = '', value = ''] = m;
+    const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (typeof argv[key] === 'boolean' && value !== 'true' && value !== 'false') {
+      throw new UsageError(`--${name} is a switch: give it no value (or =true, =false), got "${value}"`);
+    }
+  }
+  for (const [k, v] of Object.entries(argv)) {
+    // yargs keeps both spellings; the kebab one (or a one-word flag) names it.
+    if (k === '_' || /[A-Z]/.test(k) || REPEATABLE.has(k) || !Array.isArray(v)) continue;
+    throw new UsageError(`--${k} is given ${v.length} times (${v.map(String).join(', ')}): give it once`);
+  }
+}
+
 /** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
 function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
@@ -133,6 +159,7 @@ const cli = yargs(hideBin(process.argv))
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       const port = portNumber('--port', argv.port);
+      await checkBindHost('--host', argv.host);
       const options = protocolOptions(argv);
       const strategyOptions = {
         ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
@@ -187,9 +214,14 @@ const cli = yargs(hideBin(process.argv))
         if (argv.strategies !== 'all') throw new UsageError('--target replaces --strategies: the target is the server under test');
         if (argv.workloads === 'all') throw new UsageError('--target needs --workloads: name the protocol the target speaks (e.g. --workloads http)');
         target = { text: argv.target };
-        if (argv.targetPid !== undefined) target.pid = positiveInt('--target-pid', argv.targetPid);
+        if (argv.targetPid !== undefined) {
+          target.pid = positiveInt('--target-pid', argv.targetPid);
+          checkPid('--target-pid', target.pid);
+        }
       } else if (argv.targetPid !== undefined) {
         throw new UsageError('--target-pid goes with --target');
+      } else if (argv.allowRemote) {
+        throw new UsageError('--allow-remote goes with --target: bench spawns its own servers on loopback');
       }
       const plan: Plan = {
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
@@ -257,6 +289,7 @@ const cli = yargs(hideBin(process.argv))
     async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
+      checkOutDir(out);
       let written;
       try {
         written = await writeReport(results, out);
@@ -279,6 +312,10 @@ const cli = yargs(hideBin(process.argv))
         .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS cell of the same run' })
         .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' }),
     async (argv) => {
+      const outFile = (flag: string, file: string): string => {
+        checkOutFile(flag, file);
+        return file;
+      };
       const files = (flag: string, v: readonly string[]): string[] => {
         const out = v.map(String).filter((f) => f.trim() !== '');
         if (out.length === 0) throw new UsageError(`${flag} needs a results.json path`);
@@ -290,10 +327,11 @@ const cli = yargs(hideBin(process.argv))
         tolerance: tolerance('--tolerance', argv.tolerance),
         alpha: probability('--alpha', argv.alpha),
         ...(argv.normalizeTo === undefined ? {} : { normalizeTo: cellRef('--normalize-to', argv.normalizeTo) }),
-        ...(argv.png === undefined ? {} : { png: argv.png }),
+        ...(argv.png === undefined ? {} : { png: outFile('--png', argv.png) }),
       });
     },
   )
+  .middleware((argv) => strictFlags(argv, hideBin(process.argv)))
   .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
   .strict()
   .help()
