@@ -38,24 +38,45 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** Workload options shared by serve and bench. */
+/** The workload options a user can set by flag: flag name and validator. */
+const PROTOCOL_FLAGS: Record<string, { flag: string; parse: (flag: string, v: unknown) => number }> = {
+  messageSize: { flag: '--message-size', parse: (f, v) => positiveInt(f, v, 64 * 1024 * 1024) },
+  // http: CPU burned per request, pipelining depth.
+  workUs: { flag: '--work-us', parse: (f, v) => nonNegativeInt(f, v, 1_000_000) },
+  pipelining: { flag: '--pipelining', parse: (f, v) => positiveInt(f, v, 1024) },
+  // chat: how many clients send (0: all of them).
+  chatSenders: { flag: '--chat-senders', parse: (f, v) => nonNegativeInt(f, v, 1000) },
+};
+
+/**
+ * Workload options shared by serve and bench. --protocol-json (hidden) is how
+ * the runner hands a cell's options to `serve`; its values go through the
+ * same checks as the flags, and a flag wins over it.
+ */
 function protocolOptions(argv: Record<string, unknown>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   const json = argv['protocolJson'];
   if (typeof json === 'string') {
+    let parsed: unknown;
     try {
-      Object.assign(out, JSON.parse(json));
+      parsed = JSON.parse(json);
     } catch {
       throw new UsageError('--protocol-json is not valid JSON');
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--protocol-json must be a JSON object of workload options');
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new UsageError(`--protocol-json ${k} must be a string, number or boolean`);
+      const known = PROTOCOL_FLAGS[k];
+      if (known !== undefined) out[k] = known.parse(`--protocol-json ${k}`, v);
+      else if (k === 'httpClose' && typeof v !== 'boolean') throw new UsageError('--protocol-json httpClose must be true or false');
+      else out[k] = v;
+    }
   }
-  if (argv['messageSize'] !== undefined) out['messageSize'] = positiveInt('--message-size', argv['messageSize'], 64 * 1024 * 1024);
-  // http: the seed's "用完就断", CPU burned per request, pipelining depth.
+  for (const [k, { flag, parse }] of Object.entries(PROTOCOL_FLAGS)) {
+    if (argv[k] !== undefined) out[k] = parse(flag, argv[k]);
+  }
+  // http: the seed's "用完就断".
   if (argv['httpClose'] === true) out['httpClose'] = true;
-  if (argv['workUs'] !== undefined) out['workUs'] = nonNegativeInt('--work-us', argv['workUs'], 1_000_000);
-  if (argv['pipelining'] !== undefined) out['pipelining'] = positiveInt('--pipelining', argv['pipelining'], 1024);
-  // chat: how many clients send (0: all of them).
-  if (argv['chatSenders'] !== undefined) out['chatSenders'] = nonNegativeInt('--chat-senders', argv['chatSenders'], 1000);
   return out;
 }
 
