@@ -16,7 +16,7 @@ import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
-import { byteSize, cellRef, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tolerance, workloadList } from './options.js';
+import { byteSize, cellRef, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
@@ -212,6 +212,7 @@ const cli = yargs(hideBin(process.argv))
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
+        .option('tcp-driver', { type: 'string', describe: 'echo and native http load: selector (default where it runs) or net (node:net)' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
         .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads (default ${DEFAULT_MAX_THREADS})` })
@@ -244,6 +245,7 @@ const cli = yargs(hideBin(process.argv))
       } else if (argv.allowRemote) {
         throw new UsageError('--allow-remote goes with --target: bench spawns its own servers on loopback');
       }
+      const tcpDriver = argv.tcpDriver === undefined ? undefined : tcpDriverOption('--tcp-driver', argv.tcpDriver);
       const plan: Plan = {
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
@@ -256,6 +258,7 @@ const cli = yargs(hideBin(process.argv))
         clientCpus: argv.clientCpus,
         protocol: protocolOptions(argv),
         timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
+        ...(tcpDriver === undefined ? {} : { tcpDriver }),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
       const blockingArgs = poolServeArgs(poolOptions(argv));

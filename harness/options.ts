@@ -3,6 +3,7 @@
  * each bad value becomes a UsageError that names the flag.
  */
 import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
+import { TCP_DRIVERS, type TcpDriver } from '../workloads/echo/driver.js';
 import { workloadNames } from '../workloads/registry.js';
 import { UsageError } from './errors.js';
 
@@ -116,6 +117,14 @@ export function byteSize(flag: string, v: unknown): number {
   const n = Math.round(Number(m[1]) * mult);
   if (n <= 0) throw new UsageError(`${flag} must be more than 0, got "${String(v)}"`);
   return n;
+}
+
+/** `--tcp-driver`: one of TCP_DRIVERS. */
+export function tcpDriverOption(flag: string, v: unknown): TcpDriver {
+  const s = String(v);
+  const hit = TCP_DRIVERS.find((d) => d === s);
+  if (hit === undefined) throw new UsageError(`${flag} must be one of ${TCP_DRIVERS.join(', ')}, got "${s}"`);
+  return hit;
 }
 
 /**

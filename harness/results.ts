@@ -37,6 +37,8 @@ export interface Plan {
   /** Workload options (messageSize, …). */
   protocol: Record<string, string | number | boolean>;
   timeoutMs: number;
+  /** TCP workloads' load generator, "selector" or "net" (absent: selector where it runs, else net). */
+  tcpDriver?: string;
   /** A server whose RSS passes this is killed and its cell fails with "memory guard". */
   maxServerRssBytes: number;
   /** Extra `serve` flags per strategy (e.g. blocking: --max-threads 256). */

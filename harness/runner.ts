@@ -154,6 +154,7 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       durationSec: plan.durationSec,
       timeoutMs: plan.timeoutMs,
       connectConcurrency: 500,
+      ...(plan.tcpDriver === undefined ? {} : { tcpDriver: plan.tcpDriver }),
       connectTimeoutMs: DEADLINES.connectPhase,
       rate: plan.rate,
       protocol: plan.protocol,
@@ -241,7 +242,8 @@ function emptyCell(spec: CellSpec): Cell {
       counters: {},
       killed: false,
     },
-    client: { cpuPercent: 0, driver: 'net' },
+    // Filled from the driver's result; a cell that never ran load has none.
+    client: { cpuPercent: 0, driver: 'none' },
     extra: {},
     startedAt: new Date().toISOString(),
   };

@@ -44,6 +44,19 @@ function rateText(c: Cell): string {
   return `${Math.round((c.achievedRatio ?? c.opsPerSec / c.targetRate) * 100)}% of ${fmtRate(c.targetRate)}`;
 }
 
+/** The load drivers that produced the numbers, per workload ("echo: selector:epoll"). */
+function driversText(results: Results): string {
+  const byWorkload = new Map<string, Set<string>>();
+  for (const c of results.cells) {
+    if (c.client.driver === 'none') continue;
+    const set = byWorkload.get(c.workload) ?? new Set<string>();
+    set.add(c.client.driver);
+    byWorkload.set(c.workload, set);
+  }
+  if (byWorkload.size === 0) return 'none ran';
+  return [...byWorkload].map(([w, d]) => `${w}: ${[...d].join(', ')}`).join('; ');
+}
+
 export function renderCellTable(cells: readonly Cell[]): string {
   // The achieved-rate column only exists for open-loop runs.
   const open = cells.some((c) => c.targetRate !== undefined && c.targetRate > 0);
@@ -150,7 +163,8 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '',
     `**Plan:** strategies ${p.strategies.join(', ')}; workloads ${p.workloads.join(', ')}; connections ${p.connections.join(', ')}; ` +
       `${p.durationSec} s measured after ${p.warmupSec} s warm-up; ${p.repeat} repetition(s); ` +
-      `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}.`,
+      `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}; ` +
+      `load drivers: ${driversText(results)}.`,
     '',
   );
 

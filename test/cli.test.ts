@@ -65,6 +65,7 @@ test('bad numbers name their flag', () => {
   assertUsageError(['bench', '--workloads', 'echo', '--target', '127.0.0.1:0'], /--target must be HOST:PORT/);
   assertUsageError(['bench', '--target', '127.0.0.1:8080'], /--target needs --workloads/);
   assertUsageError(['bench', '--workloads', 'echo', '--target-pid', '1'], /--target-pid goes with --target/);
+  assertUsageError(['bench', '--workloads', 'echo', '--tcp-driver', 'uring'], /--tcp-driver must be one of selector, net, got "uring"/);
 });
 
 test('port in use: "port N is in use", exit 2', async () => {
@@ -111,6 +112,8 @@ test('bench writes results.json and report.md and prints their paths', () => {
   for (const k of ['p50', 'p90', 'p99', 'p999', 'max', 'mean', 'histogram']) {
     assert.ok(k in (cell['latencyUs'] as object), `cell.latencyUs has ${k}`);
   }
+  const client = cell['client'] as Record<string, unknown>;
+  assert.match(String(client['driver']), /^selector:/, `the selector driver is the default, cell.client.driver was ${String(client['driver'])}`);
   const report = readFileSync(path.join(out, 'report.md'), 'utf8');
   assert.match(report, /\| libuv \| echo \| 2 \|/, 'report.md has the cell row');
   const rr = run(['report', path.join(out, 'results.json'), '--out', path.join(out, 're')]);
@@ -140,4 +143,14 @@ test('serve prints exactly "listening on HOST:PORT" and exits 0 within 2 s of SI
     assert.equal(r.code, 0, `exit 0 on ${sig}`);
     assert.ok(r.ms < 2000, `exit within 2 s of ${sig}, took ${Math.round(r.ms)} ms`);
   }
+});
+
+test('bench --tcp-driver net drives echo with node:net and says so in the cell', () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'iomodels-bench-net-'));
+  const r = run(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '2', '--duration', '0.3', '--warmup', '0', '--tcp-driver', 'net', '--out', out]);
+  assert.equal(r.code, 0, `bench failed: ${r.stderr}`);
+  const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { plan: Record<string, unknown>; cells: { client: { driver: string }; status: string }[] };
+  assert.equal(results.plan['tcpDriver'], 'net', 'the plan records the asked driver');
+  assert.equal(results.cells[0]?.client.driver, 'net', 'the cell names the node:net driver');
+  assert.equal(results.cells[0]?.status, 'ok', 'and it measured');
 });

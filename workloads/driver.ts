@@ -18,6 +18,8 @@ export interface DriverOptions {
   readonly connectConcurrency: number;
   /** Deadline for the whole connect phase, ms. */
   readonly connectTimeoutMs: number;
+  /** TCP workloads: the load generator, "selector" (default where it runs) or "net" (node:net). */
+  readonly tcpDriver?: string;
   /**
    * Open loop: total ops/s across all connections, sent on a fixed schedule
    * whatever the replies do. 0 or absent: closed loop.

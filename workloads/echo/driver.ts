@@ -1,22 +1,54 @@
 /**
- * Echo load driver on node:net. Closed loop: each connection sends one
- * message, waits for its whole echo, verifies every byte, records the round
- * trip and sends the next. Open loop (`rate`): messages leave on a fixed
- * global schedule whatever the replies do, and latency counts from the
- * intended send time (coordinated-omission correct, as in wrk2).
+ * Echo load drivers. Closed loop: each connection sends one message, waits
+ * for its whole echo, verifies every byte, records the round trip and sends
+ * the next. Open loop (`rate`): messages leave on a fixed global schedule
+ * whatever the replies do, and latency counts from the intended send time
+ * (coordinated-omission correct, as in wrk2).
+ *
+ * Two implementations with one contract: `selector` (driver-selector.ts, the
+ * default: non-blocking sockets on the FFI Selector layer, fast enough to
+ * measure servers a node:net client cannot keep up with) and `net` (this
+ * file, node:net on libuv: the fallback where the FFI layer is missing, and
+ * a cross-check of the other).
  */
 import type * as net from 'node:net';
 import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
 import { boundedAll, LoadClock } from '../load-clock.js';
 import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
-import { fillMessage, firstMismatch } from './message.js';
+import { echoMessageSize, fillMessage, firstMismatch } from './message.js';
 
-export const ECHO_DEFAULT_MESSAGE_SIZE = 64;
+export { ECHO_DEFAULT_MESSAGE_SIZE, echoMessageSize } from './message.js';
 
-export function echoMessageSize(opts: DriverOptions): number {
-  const v = opts.protocol['messageSize'];
-  return typeof v === 'number' ? v : ECHO_DEFAULT_MESSAGE_SIZE;
+/** Values of DriverOptions.tcpDriver / `bench --tcp-driver`. */
+export const TCP_DRIVERS = ['selector', 'net'] as const;
+export type TcpDriver = (typeof TCP_DRIVERS)[number];
+
+/**
+ * The echo driver the options ask for. Without `tcpDriver`, the selector
+ * driver wherever the FFI Selector layer loads, else node:net; asking for
+ * `selector` where it cannot run is an error, never a silent substitute.
+ */
+export async function runEchoDriver(opts: DriverOptions): Promise<DriverResult> {
+  const which = opts.tcpDriver;
+  if (which === 'net') return runNetEchoDriver(opts);
+  if (which !== undefined && which !== 'selector') {
+    throw new Error(`unknown tcp driver "${which}" (valid: ${TCP_DRIVERS.join(', ')})`);
+  }
+  let mod: typeof import('./driver-selector.js');
+  try {
+    // Loaded lazily: on a platform without libc/koffi the import itself throws.
+    mod = await import('./driver-selector.js');
+  } catch (err) {
+    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
+    return runNetEchoDriver(opts);
+  }
+  const why = mod.selectorDriverUnavailable();
+  if (why !== undefined) {
+    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
+    return runNetEchoDriver(opts);
+  }
+  return mod.runSelectorEchoDriver(opts);
 }
 
 interface Pending {
@@ -48,7 +80,8 @@ class EchoConn {
   }
 }
 
-export async function runEchoDriver(opts: DriverOptions): Promise<DriverResult> {
+/** The node:net echo driver. */
+export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResult> {
   const size = echoMessageSize(opts);
   const openLoop = (opts.rate ?? 0) > 0;
   const hist = newHistogram();
@@ -189,6 +222,7 @@ export async function runEchoDriver(opts: DriverOptions): Promise<DriverResult> 
   for (const c of conns) drop(c, null);
 
   const result: DriverResult = {
+    driver: 'net',
     established,
     ops,
     bytes,

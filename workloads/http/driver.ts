@@ -13,23 +13,44 @@ import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
 import { boundedAll, LoadClock } from '../load-clock.js';
 import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
 import { PAGE_BYTES } from './page.js';
+import { httpPipelining } from './pipelining.js';
 import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
 
 export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
 
-export function httpPipelining(opts: Pick<DriverOptions, 'protocol'>): number {
-  // One request at a time when the server closes after each response.
-  if (opts.protocol['httpClose'] === true) return 1;
-  const v = opts.protocol['pipelining'];
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 1;
-}
+export { httpPipelining } from './pipelining.js';
 
 export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
   const which = opts.httpDriver ?? 'native';
   // Loaded only when asked for: autocannon's module graph costs every process that imports the registry.
   if (which === 'autocannon') return import('./autocannon-driver.js').then((m) => m.runAutocannonDriver(opts));
   if (which !== 'native') return Promise.reject(new Error(`unknown http driver "${which}" (valid: ${HTTP_DRIVERS.join(', ')})`));
-  return runNativeHttpDriver(opts);
+  return runNativeOnTcpDriver(opts);
+}
+
+/**
+ * Our native driver on the TCP layer `tcpDriver` asks for: the Selector
+ * layer (default where it runs; DriverResult.driver "selector:epoll" …) or
+ * node:net ("native"), as for echo.
+ */
+async function runNativeOnTcpDriver(opts: DriverOptions): Promise<DriverResult> {
+  const tcp = opts.tcpDriver;
+  if (tcp === 'net') return runNativeHttpDriver(opts);
+  if (tcp !== undefined && tcp !== 'selector') throw new Error(`unknown tcp driver "${tcp}" (valid: selector, net)`);
+  let mod: typeof import('../selector-driver.js');
+  try {
+    // Loaded lazily: on a platform without libc/koffi the import itself throws.
+    mod = await import('../selector-driver.js');
+  } catch (err) {
+    if (tcp === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
+    return runNativeHttpDriver(opts);
+  }
+  const why = mod.selectorDriverUnavailable();
+  if (why !== undefined) {
+    if (tcp === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
+    return runNativeHttpDriver(opts);
+  }
+  return mod.runSelectorDriver('http', opts);
 }
 
 interface HttpConn {

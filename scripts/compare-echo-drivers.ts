@@ -1,0 +1,130 @@
+/**
+ * Side-by-side rates of the echo load drivers against the same server, in
+ * one run: the native C epoll client (scripts/c-echo-client.c, compiled on
+ * demand into /tmp), the selector driver (worker_thread and inline modes)
+ * and the node:net driver. Rounds are interleaved so machine noise hits all
+ * clients alike; the median of each client is printed. Server pinned to
+ * CPU 0, every client to CPU 1 (as bench does on 2 cores).
+ *
+ *   node dist/scripts/compare-echo-drivers.js [STRATEGIES=epoll,libuv] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runNetEchoDriver } from '../workloads/echo/driver.js';
+import { runSelectorEchoDriver } from '../workloads/echo/driver-selector.js';
+import type { DriverOptions, DriverResult } from '../workloads/driver.js';
+import { spawnNode, stopChild } from '../harness/spawn.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
+const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
+const C_BIN = '/tmp/iomodels-c-echo-client';
+const CLIENTS = ['c-epoll', 'selector', 'selector-inline', 'net'] as const;
+
+interface Row {
+  opsPerSec: number;
+  cpuPercent: number;
+  errors: number;
+}
+
+/** Child mode: run one JS driver, print one JSON line. */
+async function runClient(name: string, port: number, connections: number, seconds: number): Promise<void> {
+  let c0 = process.cpuUsage();
+  let cpu = 0;
+  const opts: DriverOptions = {
+    host: '127.0.0.1',
+    port,
+    connections,
+    warmupSec: 1,
+    durationSec: seconds,
+    timeoutMs: 5000,
+    connectConcurrency: 500,
+    connectTimeoutMs: 30_000,
+    protocol: { messageSize: 64 },
+    onPhase: (p) => {
+      if (p === 'measuring') c0 = process.cpuUsage();
+      if (p === 'draining') {
+        const d = process.cpuUsage(c0);
+        cpu = (d.user + d.system) / 1e6;
+      }
+    },
+  };
+  let r: DriverResult;
+  if (name === 'net') r = await runNetEchoDriver(opts);
+  else r = await runSelectorEchoDriver(opts, name === 'selector' ? 'worker' : 'inline');
+  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+  const row: Row = { opsPerSec: r.ops / r.windowSec, cpuPercent: (100 * cpu) / r.windowSec, errors };
+  process.stdout.write(JSON.stringify(row) + '\n');
+}
+
+function compileC(): void {
+  if (existsSync(C_BIN) && statSync(C_BIN).mtimeMs >= statSync(C_SRC).mtimeMs) return;
+  const r = spawnSync('gcc', ['-O2', '-o', C_BIN, C_SRC], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr}`);
+}
+
+function runPinned(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+async function measure(client: string, port: number, conns: number, secs: number): Promise<Row> {
+  if (client === 'c-epoll') {
+    const out = await runPinned(C_BIN, ['127.0.0.1', String(port), String(conns), String(secs), '64', '1']);
+    return JSON.parse(out) as Row;
+  }
+  const out = await runPinned(process.execPath, [SELF, '--client', client, String(port), String(conns), String(secs)]);
+  return JSON.parse(out) as Row;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const [strategies = 'epoll,libuv', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
+  compileC();
+  for (const strategy of strategies.split(',')) {
+    const srv = spawnNode([CLI, 'serve', '--strategy', strategy, '--workload', 'echo', '--port', '0'], '0', {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const port = await new Promise<number>((resolve) => {
+      srv.stdout?.on('data', (d: Buffer) => {
+        const m = /listening on [^\n]*:(\d+)\n/.exec(String(d));
+        if (m !== null) resolve(Number(m[1]));
+      });
+    });
+    const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
+    try {
+      for (let i = 0; i < Number(rounds); i++) {
+        for (const c of CLIENTS) rows.get(c)?.push(await measure(c, port, Number(connections), Number(seconds)));
+      }
+    } finally {
+      await stopChild(srv, 2000);
+    }
+    const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
+    process.stdout.write(`\nserver ${strategy}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);
+    process.stdout.write('| client | round trips/s | × C client | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
+    for (const c of CLIENTS) {
+      const rs = rows.get(c) ?? [];
+      const ops = median(rs.map((r) => r.opsPerSec));
+      const usPerOp = median(rs.map((r) => (r.opsPerSec > 0 ? (r.cpuPercent * 1e4) / r.opsPerSec : 0)));
+      process.stdout.write(
+        `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
+      );
+    }
+  }
+}
+
+if (process.argv[2] === '--client') {
+  await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
+} else {
+  await main();
+}

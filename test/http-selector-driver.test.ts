@@ -1,0 +1,85 @@
+/**
+ * The native HTTP driver on the Selector layer keeps the node:net driver's
+ * contract: keep-alive with pipelining, reconnect per request under
+ * --http-close, open loop at a rate, and every response verified.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, before, test } from 'node:test';
+import type { DriverOptions } from '../workloads/driver.js';
+import { runHttpDriver } from '../workloads/http/driver.js';
+import { PAGE_BYTES } from '../workloads/http/page.js';
+import { runSelectorDriver } from '../workloads/selector-driver.js';
+import { startServe, type ServedProcess } from './helpers/serve.js';
+
+function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {
+  return {
+    host: '127.0.0.1',
+    port,
+    connections: 4,
+    warmupSec: 0.1,
+    durationSec: 0.5,
+    timeoutMs: 3000,
+    connectConcurrency: 10,
+    connectTimeoutMs: 5000,
+    protocol: {},
+    ...over,
+  };
+}
+
+let keepAlive: ServedProcess | undefined;
+let closing: ServedProcess | undefined;
+const fakes: net.Server[] = [];
+before(async () => {
+  keepAlive = await startServe('epoll', 'http');
+  closing = await startServe('epoll', 'http', ['--http-close']);
+});
+after(async () => {
+  await keepAlive?.stop();
+  await closing?.stop();
+  for (const s of fakes) s.close();
+});
+
+test('keep-alive with 4 pipelined requests: ops, no errors, depth recorded, selector named', async () => {
+  const r = await runHttpDriver(opts(keepAlive?.port ?? 0, { protocol: { pipelining: 4 } }));
+  assert.match(r.driver ?? '', /^selector:/, `the selector layer is the default, got ${r.driver}`);
+  assert.ok(r.ops > 100, `expected many verified responses, got ${r.ops}`);
+  assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
+  assert.equal(r.extra['pipelining'], 4, 'pipelining depth in extra');
+  assert.equal(r.established, 4, 'all 4 connections established');
+});
+
+test('--http-close: a new connection per request, every response verified', async () => {
+  const r = await runSelectorDriver('http', opts(closing?.port ?? 0, { protocol: { httpClose: true } }));
+  assert.ok(r.ops > 20, `expected more than 20 verified requests, got ${r.ops}`);
+  assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
+  assert.equal(r.established, 4, 'every slot had a connection');
+});
+
+test('open loop: requests on schedule, target rate reported', async () => {
+  const r = await runSelectorDriver('http', opts(keepAlive?.port ?? 0, { rate: 1000 }));
+  assert.equal(r.targetRate, 1000, 'targetRate is the asked rate');
+  assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
+  assert.ok(r.ops >= 250 && r.ops <= 550, `expected ~500 responses in the 0.5 s window, got ${r.ops}`);
+});
+
+test('a wrong body byte is a verify error', async () => {
+  const bad = Buffer.from(PAGE_BYTES);
+  bad[bad.length - 2] = (bad[bad.length - 2] ?? 0) ^ 0x20;
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: ${bad.length}\r\n\r\n`;
+  const srv = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.on('data', () => s.write(Buffer.concat([Buffer.from(head, 'latin1'), bad])));
+  });
+  fakes.push(srv);
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const r = await runSelectorDriver('http', opts((srv.address() as net.AddressInfo).port));
+  assert.equal(r.ops, 0, 'no corrupted response counts as an op');
+  assert.equal(r.errors['verify'], 4, `each of the 4 connections fails verification once, got ${JSON.stringify(r.errors)}`);
+});
+
+test('tcpDriver net keeps the node:net native driver', async () => {
+  const r = await runHttpDriver(opts(keepAlive?.port ?? 0, { tcpDriver: 'net', durationSec: 0.2 }));
+  assert.equal(r.driver, 'native', 'the node:net driver names itself native');
+  assert.ok(r.ops > 10, `expected verified responses, got ${r.ops}`);
+});
