@@ -177,6 +177,7 @@ const ROWS: Row[] = [
   ['bench', '--allow-remote', ['', '=maybe'], /--allow-remote (goes with --target|is a switch)/],
   ['bench', '--micro', ['=maybe'], /--micro is a switch/],
   ['bench', '--protocol-json', ['{', '{"pipelining":0}'], /--protocol-json/],
+  ['bench', '--tcp-driver', ['nope', '', 'NET'], /--tcp-driver must be one of/],
   ['target', '--target', ['10.0.0.8:80', '127.0.0.1', '127.0.0.1:0', '', 'localhost:x', '[::1]'], /--target/],
 
   ['report', '--out', [UNWRITABLE, '', '/proc/iomodels-cannot-exist'], /--out/],
@@ -219,6 +220,23 @@ describe('every CLI flag refuses bad values: exit 2, one line naming it, no stac
 
   test('a dead --target-pid is refused before any load', async () => {
     await refused([...BASE['target'] ?? [], '--target', '127.0.0.1:9', '--target-pid', NO_SUCH_PID], new RegExp(`--target-pid ${NO_SUCH_PID}: no such process`));
+  });
+
+  test('every flag in every --help has a row above', async () => {
+    for (const cmd of ['list', 'serve', 'bench', 'report', 'check', 'micro']) {
+      const help = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, cmd, '--help'], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let text = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+        child.once('error', reject);
+        child.once('close', () => resolve(text));
+      });
+      const flags = [...help.matchAll(/^ {2}(--[a-z][a-z-]*)/gm)].map((m) => m[1] ?? '').filter((f) => f !== '--help' && f !== '--version');
+      assert.ok(flags.length > 0, `${cmd} --help lists its flags`);
+      const covered = new Set(ROWS.filter(([c]) => (c === 'target' ? 'bench' : c) === cmd).map(([, f]) => f));
+      const missing = flags.filter((f) => !covered.has(f));
+      assert.deepEqual(missing, [], `${cmd}: every flag has a bad-value case`);
+    }
   });
 
   test('switches take =true and =false', async () => {
