@@ -12,7 +12,7 @@ import { HTTP_DRIVERS } from '../workloads/http/driver.js';
 import { WORKLOADS } from '../workloads/registry.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
-import { checkFdLimit, checkOutDir } from './preflight.js';
+import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from './preflight.js';
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
@@ -38,24 +38,45 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-/** Workload options shared by serve and bench. */
+/** The workload options a user can set by flag: flag name and validator. */
+const PROTOCOL_FLAGS: Record<string, { flag: string; parse: (flag: string, v: unknown) => number }> = {
+  messageSize: { flag: '--message-size', parse: (f, v) => positiveInt(f, v, 64 * 1024 * 1024) },
+  // http: CPU burned per request, pipelining depth.
+  workUs: { flag: '--work-us', parse: (f, v) => nonNegativeInt(f, v, 1_000_000) },
+  pipelining: { flag: '--pipelining', parse: (f, v) => positiveInt(f, v, 1024) },
+  // chat: how many clients send (0: all of them).
+  chatSenders: { flag: '--chat-senders', parse: (f, v) => nonNegativeInt(f, v, 1000) },
+};
+
+/**
+ * Workload options shared by serve and bench. --protocol-json (hidden) is how
+ * the runner hands a cell's options to `serve`; its values go through the
+ * same checks as the flags, and a flag wins over it.
+ */
 function protocolOptions(argv: Record<string, unknown>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   const json = argv['protocolJson'];
   if (typeof json === 'string') {
+    let parsed: unknown;
     try {
-      Object.assign(out, JSON.parse(json));
+      parsed = JSON.parse(json);
     } catch {
       throw new UsageError('--protocol-json is not valid JSON');
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--protocol-json must be a JSON object of workload options');
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new UsageError(`--protocol-json ${k} must be a string, number or boolean`);
+      const known = PROTOCOL_FLAGS[k];
+      if (known !== undefined) out[k] = known.parse(`--protocol-json ${k}`, v);
+      else if (k === 'httpClose' && typeof v !== 'boolean') throw new UsageError('--protocol-json httpClose must be true or false');
+      else out[k] = v;
+    }
   }
-  if (argv['messageSize'] !== undefined) out['messageSize'] = positiveInt('--message-size', argv['messageSize'], 64 * 1024 * 1024);
-  // http: the seed's "用完就断", CPU burned per request, pipelining depth.
+  for (const [k, { flag, parse }] of Object.entries(PROTOCOL_FLAGS)) {
+    if (argv[k] !== undefined) out[k] = parse(flag, argv[k]);
+  }
+  // http: the seed's "用完就断".
   if (argv['httpClose'] === true) out['httpClose'] = true;
-  if (argv['workUs'] !== undefined) out['workUs'] = nonNegativeInt('--work-us', argv['workUs'], 1_000_000);
-  if (argv['pipelining'] !== undefined) out['pipelining'] = positiveInt('--pipelining', argv['pipelining'], 1024);
-  // chat: how many clients send (0: all of them).
-  if (argv['chatSenders'] !== undefined) out['chatSenders'] = nonNegativeInt('--chat-senders', argv['chatSenders'], 1000);
   return out;
 }
 
@@ -77,10 +98,39 @@ function poolServeArgs(extra: Record<string, number>): string[] {
   return args;
 }
 
+/** Flags that may be given more than once (check pools several files). */
+const REPEATABLE = new Set(['baseline', 'current']);
+
+/**
+ * What yargs lets through quietly: `--http-close=maybe` becomes false (a
+ * switch parses only true/false), and a repeated flag becomes an array that
+ * the validators would print as "a,b". Both are refused here, by name.
+ */
+function strictFlags(argv: Record<string, unknown>, raw: readonly string[]): void {
+  for (const a of raw) {
+    if (a === '--') break;
+    const m = /^--(?:no-)?([^=]+)=(.*)$/s.exec(a);
+    if (m === null) continue;
+    const [, name = '', value = ''] = m;
+    const key = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (typeof argv[key] === 'boolean' && value !== 'true' && value !== 'false') {
+      throw new UsageError(`--${name} is a switch: give it no value (or =true, =false), got "${value}"`);
+    }
+  }
+  for (const [k, v] of Object.entries(argv)) {
+    // yargs keeps both spellings; the kebab one (or a one-word flag) names it.
+    if (k === '_' || /[A-Z]/.test(k) || REPEATABLE.has(k) || !Array.isArray(v)) continue;
+    throw new UsageError(`--${k} is given ${v.length} times (${v.map(String).join(', ')}): give it once`);
+  }
+}
+
 /** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
 function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
+
+/** SO_SNDBUF is an int the kernel doubles; the kernel clamps to wmem_max anyway. */
+const MAX_SNDBUF = 256 * 2 ** 20;
 
 const cpus = defaultCpus();
 
@@ -123,15 +173,18 @@ const cli = yargs(hideBin(process.argv))
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
+        .option('sndbuf', { type: 'string', describe: 'SO_SNDBUF bytes for every accepted socket (default 0: the system\'s, autotuned)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
         .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
         .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       const port = portNumber('--port', argv.port);
+      await checkBindHost('--host', argv.host);
       const options = protocolOptions(argv);
       const strategyOptions = {
         ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
+        ...(argv.sndbuf === undefined ? {} : { sndbufBytes: nonNegativeInt('--sndbuf', argv.sndbuf, MAX_SNDBUF) }),
         extra: poolOptions(argv),
       };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
@@ -183,9 +236,14 @@ const cli = yargs(hideBin(process.argv))
         if (argv.strategies !== 'all') throw new UsageError('--target replaces --strategies: the target is the server under test');
         if (argv.workloads === 'all') throw new UsageError('--target needs --workloads: name the protocol the target speaks (e.g. --workloads http)');
         target = { text: argv.target };
-        if (argv.targetPid !== undefined) target.pid = positiveInt('--target-pid', argv.targetPid);
+        if (argv.targetPid !== undefined) {
+          target.pid = positiveInt('--target-pid', argv.targetPid);
+          checkPid('--target-pid', target.pid);
+        }
       } else if (argv.targetPid !== undefined) {
         throw new UsageError('--target-pid goes with --target');
+      } else if (argv.allowRemote) {
+        throw new UsageError('--allow-remote goes with --target: bench spawns its own servers on loopback');
       }
       const tcpDriver = argv.tcpDriver === undefined ? undefined : tcpDriverOption('--tcp-driver', argv.tcpDriver);
       const plan: Plan = {
@@ -255,6 +313,7 @@ const cli = yargs(hideBin(process.argv))
     async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
+      checkOutDir(out);
       let written;
       try {
         written = await writeReport(results, out);
@@ -277,6 +336,10 @@ const cli = yargs(hideBin(process.argv))
         .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS cell of the same run' })
         .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' }),
     async (argv) => {
+      const outFile = (flag: string, file: string): string => {
+        checkOutFile(flag, file);
+        return file;
+      };
       const files = (flag: string, v: readonly string[]): string[] => {
         const out = v.map(String).filter((f) => f.trim() !== '');
         if (out.length === 0) throw new UsageError(`${flag} needs a results.json path`);
@@ -288,10 +351,11 @@ const cli = yargs(hideBin(process.argv))
         tolerance: tolerance('--tolerance', argv.tolerance),
         alpha: probability('--alpha', argv.alpha),
         ...(argv.normalizeTo === undefined ? {} : { normalizeTo: cellRef('--normalize-to', argv.normalizeTo) }),
-        ...(argv.png === undefined ? {} : { png: argv.png }),
+        ...(argv.png === undefined ? {} : { png: outFile('--png', argv.png) }),
       });
     },
   )
+  .middleware((argv) => strictFlags(argv, hideBin(process.argv)))
   .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
   .strict()
   .help()

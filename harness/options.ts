@@ -10,29 +10,40 @@ import { UsageError } from './errors.js';
 /** The most connections one cell may ask for (the brief's ceiling). */
 export const MAX_CONNECTIONS = 10_000;
 
+/**
+ * A decimal number ("12", "0.5", "1e3"), or NaN. Number() alone would also
+ * take "0x10", "0b1", " " and "Infinity", which no one means on a command line.
+ */
+function decimal(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v !== 'string') return Number.NaN;
+  const s = v.trim();
+  return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(s) ? Number(s) : Number.NaN;
+}
+
 export function positiveInt(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  const n = decimal(v);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got "${String(v)}"`);
   if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
   return n;
 }
 
 export function nonNegativeInt(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  const n = decimal(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a whole number >= 0, got "${String(v)}"`);
   if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
   return n;
 }
 
 export function positiveNumber(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  const n = decimal(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a number > 0, got "${String(v)}"`);
   if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
   return n;
 }
 
 export function nonNegativeNumber(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  const n = decimal(v);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number >= 0, got "${String(v)}"`);
   if (n > max) throw new UsageError(`${flag} must be at most ${max}, got ${n}`);
   return n;

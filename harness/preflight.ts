@@ -2,7 +2,8 @@
  * Checks that run before any load: each failure is one line that names the
  * limit and the fix (the CLI exits 2 on it).
  */
-import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as dns from 'node:dns/promises';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -65,17 +66,76 @@ export function checkCpuList(flag: string, list: string): number[] {
   return out;
 }
 
-/** Create `dir` if needed and prove we can write into it, before any load. */
-export function checkOutDir(dir: string): void {
+/**
+ * mkdir -p, one level at a time. Not mkdirSync({ recursive: true }): on
+ * Node 20 that spins forever at 100% CPU when a parent exists but refuses
+ * children with ENOENT (e.g. `--out /proc/x`).
+ */
+function makeDirs(dir: string): void {
+  const abs = path.resolve(dir);
   try {
-    mkdirSync(dir, { recursive: true });
+    if (statSync(abs).isDirectory()) return;
+  } catch {
+    // Absent (or unreadable): create it below, which reports the real error.
+  }
+  const parent = path.dirname(abs);
+  if (parent !== abs) makeDirs(parent);
+  mkdirSync(abs);
+}
+
+/** Create `dir` if needed and prove we can write into it, before any load. */
+export function checkOutDir(dir: string, flag = '--out'): void {
+  if (dir.trim() === '') throw new UsageError(`${flag} is empty: name a directory`);
+  try {
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
     const probe = path.join(dir, `.iomodels-write-test-${process.pid}`);
     writeFileSync(probe, '');
     rmSync(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new UsageError(`--out ${dir} is not writable (${code}): choose another directory`);
+    throw new UsageError(`${flag} ${dir} is not writable (${code}): choose another directory`);
+  }
+}
+
+/** A file we will create (a chart): its directory must exist and be writable, and it must not be a directory. */
+export function checkOutFile(flag: string, file: string): void {
+  if (file.trim() === '') throw new UsageError(`${flag} is empty: name a file`);
+  const dir = path.dirname(path.resolve(file));
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new UsageError(`${flag} ${file}: cannot write into ${dir} (${code})`);
+  }
+  let isDir = false;
+  try {
+    isDir = statSync(file).isDirectory();
+  } catch {
+    // Absent: it will be created.
+  }
+  if (isDir) throw new UsageError(`${flag} ${file} is a directory: name a file`);
+}
+
+/** An address `serve` can bind: an IP literal, or a name that resolves. */
+export async function checkBindHost(flag: string, host: string): Promise<void> {
+  if (host.trim() === '') throw new UsageError(`${flag} is empty: name an address to bind, like 127.0.0.1`);
+  if (net.isIP(host) !== 0) return;
+  try {
+    await dns.lookup(host);
+  } catch (err) {
+    throw new UsageError(`${flag} ${host} is neither an IP address nor a name that resolves (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** A process we will sample from /proc: it must exist now. */
+export function checkPid(flag: string, pid: number): void {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else (/proc still reads it).
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw new UsageError(`${flag} ${pid}: no such process`);
   }
 }
 

@@ -39,9 +39,9 @@ export async function runServe(o: ServeOptions): Promise<void> {
   try {
     addr = await server.listen(o.host, o.port);
   } catch (err) {
-    if (isErrno(err, 'EADDRINUSE')) throw new UsageError(`port ${o.port} is in use`);
-    if (isErrno(err, 'EADDRNOTAVAIL')) throw new UsageError(`cannot bind ${o.host}: address not available here`);
-    if (isErrno(err, 'EACCES')) throw new UsageError(`port ${o.port} needs privileges: use a port above 1023 or 0`);
+    if (isErrno(err, 'EADDRINUSE')) throw new UsageError(`--port ${o.port} is in use`);
+    if (isErrno(err, 'EADDRNOTAVAIL')) throw new UsageError(`--host ${o.host}: cannot bind, no interface here has that address`);
+    if (isErrno(err, 'EACCES')) throw new UsageError(`--port ${o.port} needs privileges: use a port above 1023 or 0`);
     throw err;
   }
   // Handlers go in before the ready line: a parent may signal the moment it

@@ -139,7 +139,7 @@ export function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): St
     async listen(host, port) {
       if (listenFd >= 0) throw new Error('sigio: listen() called twice');
       const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
-      const l = sys.listenTcp(ip, port, opts.backlog);
+      const l = sys.listenTcp(ip, port, opts.backlog, { sndbuf: opts.sndbufBytes });
       listenFd = l.fd;
       // Handler first, then O_ASYNC (the default action of SIGIO is to exit).
       stop = onSigio(() => {

@@ -13,6 +13,12 @@ export interface StrategyOptions {
   readonly writeQueueCap: number;
   /** listen() backlog. */
   readonly backlog: number;
+  /**
+   * SO_SNDBUF asked for every accepted socket (set on the listener, which
+   * they inherit); 0: the system default (autotuned). A small one makes
+   * send() return short counts and EAGAIN early (the write-queue path).
+   */
+  readonly sndbufBytes: number;
   /** Strategy-specific knobs (e.g. blocking's maxThreads); JSON-safe. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -20,6 +26,7 @@ export interface StrategyOptions {
 export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
   writeQueueCap: DEFAULT_WRITE_QUEUE_CAP,
   backlog: 4096,
+  sndbufBytes: 0,
   extra: {},
 };
 

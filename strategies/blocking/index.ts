@@ -250,7 +250,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       try {
         // Blocking listener: the acceptor sleeps in accept(2). SysError
         // (code EADDRINUSE …) becomes a one-line message in `serve`.
-        l = listenTcp(ip, port, opts.backlog, { nonBlocking: false });
+        l = listenTcp(ip, port, opts.backlog, { nonBlocking: false, sndbuf: opts.sndbufBytes });
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

@@ -46,7 +46,7 @@ export function createIoUringServer(spec: ProtocolSpec, opts: StrategyOptions): 
       if (worker !== undefined) throw new Error('io-uring: listen() called twice');
       const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
       // Blocking listener: io_uring parks the ACCEPT itself; nobody calls accept(2) on it.
-      const l = sys.listenTcp(ip, port, opts.backlog, { nonBlocking: false });
+      const l = sys.listenTcp(ip, port, opts.backlog, { nonBlocking: false, sndbuf: opts.sndbufBytes });
       const efd = blockingEventfd();
       wakeFd = efd;
       const sab = new SharedArrayBuffer(4);

@@ -44,7 +44,7 @@ export function createReactorServer(name: string, loop: LoopKind, spec: Protocol
     async listen(host, port) {
       if (worker !== undefined) throw new Error(`${name}: listen() called twice`);
       const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
-      const l = sys.listenTcp(ip, port, opts.backlog);
+      const l = sys.listenTcp(ip, port, opts.backlog, { sndbuf: opts.sndbufBytes });
       listener = l;
       const w = new sys.Waker();
       waker = w;

@@ -40,6 +40,7 @@ import {
   SO_ERROR,
   SO_NOSIGPIPE,
   SO_REUSEADDR,
+  SO_SNDBUF,
   TCP_NODELAY,
 } from './constants.js';
 import { EAGAIN, EINPROGRESS, EINTR, ENOSYS, SysError } from './errors.js';
@@ -315,10 +316,26 @@ export function setCloseOnExec(fd: number): void {
   check('fcntl', c_fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) as number);
 }
 
+/**
+ * SO_SNDBUF: the kernel's send buffer for fd (on a listener: for every socket
+ * it accepts from now on). Throws SysError.
+ */
+export function setSendBuffer(fd: number, bytes: number): void {
+  setsockoptInt(fd, SOL_SOCKET, SO_SNDBUF, bytes);
+}
+
 export interface ListenOptions {
   /** Default true: the listener is O_NONBLOCK (accept returns -EAGAIN). */
   readonly nonBlocking?: boolean;
   readonly reuseAddr?: boolean;
+  /**
+   * SO_SNDBUF for the listener, set before listen(2); 0 or absent: the
+   * system default. Linux and the BSDs copy it (and its "user-locked" flag,
+   * which stops autotuning) into every accepted socket, so this is how a
+   * server asks for small per-connection send buffers. Linux doubles it and
+   * clamps it to [SOCK_MIN_SNDBUF, net.core.wmem_max].
+   */
+  readonly sndbuf?: number;
 }
 
 export interface Listener {
@@ -341,6 +358,7 @@ export function listenTcp(host: string, port: number, backlog: number, o: Listen
       if (nonBlocking) setNonBlocking(fd, true);
     }
     if (o.reuseAddr ?? true) setsockoptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (o.sndbuf !== undefined && o.sndbuf > 0) setSendBuffer(fd, o.sndbuf);
     bind(fd, host, port);
     listen(fd, backlog);
     const a = getsockname(fd);
