@@ -45,7 +45,7 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
   const specs: CellSpec[] = [];
   for (let rep = 0; rep < plan.repeat; rep++) {
     for (const workload of plan.workloads) {
-      for (const connections of plan.connections) {
+      for (const connections of plan.connectionsByWorkload?.[workload] ?? plan.connections) {
         for (const strategy of plan.strategies) {
           const info = findStrategy(strategy);
           const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
@@ -61,7 +61,7 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
 
 export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
   checkNodeVersion();
-  const maxConn = Math.max(...o.plan.connections);
+  const maxConn = Math.max(...o.plan.connections, ...Object.values(o.plan.connectionsByWorkload ?? {}).flat());
   checkFdLimit(maxConn);
   checkEphemeralPorts(maxConn);
   checkCpuList('--server-cpus', o.plan.serverCpus);

@@ -208,6 +208,7 @@ const cli = yargs(hideBin(process.argv))
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
         .option('pipelining', { type: 'string', describe: 'http: requests in flight per connection (default 1)' })
         .option('http-driver', { type: 'string', default: 'native', describe: 'http load generator: native or autocannon' })
+        .option('chat-connections', { type: 'string', describe: 'chat only: connection counts that replace --connections (its join costs N² deliveries)' })
         .option('chat-senders', { type: 'string', describe: 'chat: clients that send (default 10; 0: all)' })
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
@@ -250,6 +251,7 @@ const cli = yargs(hideBin(process.argv))
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
         connections: intList('--connections', argv.connections, MAX_CONNECTIONS),
+        ...(argv.chatConnections === undefined ? {} : { connectionsByWorkload: { chat: intList('--chat-connections', argv.chatConnections, MAX_CONNECTIONS) } }),
         durationSec: positiveNumber('--duration', argv.duration, 3600),
         warmupSec: nonNegativeNumber('--warmup', argv.warmup, 600),
         repeat: positiveInt('--repeat', argv.repeat, 1000),

@@ -27,6 +27,11 @@ export interface Plan {
   strategies: string[];
   workloads: string[];
   connections: number[];
+  /**
+   * Per-workload connection counts that replace `connections` for that
+   * workload (e.g. chat, whose join phase alone costs N² deliveries).
+   */
+  connectionsByWorkload?: Record<string, number[]>;
   durationSec: number;
   warmupSec: number;
   repeat: number;

@@ -165,6 +165,7 @@ const ROWS: Row[] = [
   ['bench', '--pipelining', ['0', '1025', 'x'], /--pipelining/],
   ['bench', '--http-driver', ['wrk', ''], /--http-driver must be one of native, autocannon/],
   ['bench', '--chat-senders', ['x', '-1', '1001'], /--chat-senders/],
+  ['bench', '--chat-connections', ['0', '1.5', '20000', 'a,b'], /--chat-connections/],
   ['bench', '--server-cpus', ['99', '1-0', 'a', '0,'], /--server-cpus/],
   ['bench', '--client-cpus', ['a-b', '99', ' '], /--client-cpus/],
   ['bench', '--host', ['10.1.2.3', '', 'example.com'], /--host .*not a loopback address/],
