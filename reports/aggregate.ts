@@ -6,6 +6,7 @@
  * same bars.
  */
 import type { Cell } from '../harness/results.js';
+import { median, seededRandom } from '../harness/stats.js';
 
 export interface Estimate {
   /** Median of the values. */
@@ -33,31 +34,17 @@ export interface CellGroup {
 
 const BOOTSTRAP_RESAMPLES = 2000;
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seeded PRNG the statistics of `check` use (mulberry32). */
+export const mulberry32 = seededRandom;
 
-/** Quantile of sorted values, linear interpolation between order statistics (R type 7). */
-export function quantileSorted(sorted: readonly number[], q: number): number {
+/** Quantile of already sorted values (R type 7), without re-sorting. */
+function quantileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
   const a = sorted[lo] ?? NaN;
-  const b = sorted[hi] ?? NaN;
+  const b = sorted[Math.ceil(pos)] ?? NaN;
   return a + (b - a) * (pos - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantileSorted([...values].sort((x, y) => x - y), 0.5);
 }
 
 /** Median and a 95% percentile-bootstrap CI of the median. NaN values are ignored. */
