@@ -10,7 +10,7 @@ import type { Conn, ProtocolSpec, Session } from '../workloads/protocol.js';
 import { createProtocol } from '../workloads/registry.js';
 import { LocalHub } from './hub.js';
 import { protocolFault } from './session-guard.js';
-import { listenerSndbuf } from './node-sndbuf.js';
+import { listenNodeServer } from './node-sndbuf.js';
 import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
 
 /** How long close() lets queued replies drain before destroying sockets. */
@@ -97,28 +97,13 @@ export function createLibuvServer(spec: ProtocolSpec, opts: StrategyOptions): St
     name: 'libuv',
     counters: () => ({ ...counters }),
     async listen(host, port) {
-      const setSndbuf = await listenerSndbuf(opts.sndbufBytes);
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host, port, backlog: opts.backlog }, () => {
-          server.off('error', reject);
-          try {
-            setSndbuf(server);
-          } catch (err) {
-            server.close();
-            reject(err instanceof Error ? err : new Error(String(err)));
-            return;
-          }
-          server.on('error', () => bump(counters, 'errors: listen'));
-          const addr = server.address() as net.AddressInfo;
-          ticker = setInterval(() => {
-            const now = Date.now();
-            for (const s of sockets.values()) s.tick?.(now);
-          }, 1000);
-          ticker.unref();
-          resolve({ host: addr.address, port: addr.port });
-        });
-      });
+      const addr = await listenNodeServer(server, { host, port, backlog: opts.backlog, sndbufBytes: opts.sndbufBytes, counters });
+      ticker = setInterval(() => {
+        const now = Date.now();
+        for (const s of sockets.values()) s.tick?.(now);
+      }, 1000);
+      ticker.unref();
+      return addr;
     },
     async close() {
       if (ticker !== undefined) clearInterval(ticker);

@@ -11,7 +11,7 @@ import type * as net from 'node:net';
 import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE, SERVER_NAME } from '../workloads/http/page.js';
 import { burnCpu, httpServerOptions } from '../workloads/http/protocol.js';
 import type { ProtocolSpec } from '../workloads/protocol.js';
-import { listenerSndbuf } from './node-sndbuf.js';
+import { listenNodeServer } from './node-sndbuf.js';
 import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
 
 const CLOSE_GRACE_MS = 500;
@@ -106,24 +106,8 @@ export function createNodeHttpServer(spec: ProtocolSpec, opts: StrategyOptions):
   return {
     name: 'node-http',
     counters: () => ({ ...counters }),
-    async listen(host, port) {
-      const setSndbuf = await listenerSndbuf(opts.sndbufBytes);
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host, port, backlog: opts.backlog }, () => {
-          server.off('error', reject);
-          try {
-            setSndbuf(server);
-          } catch (err) {
-            server.close();
-            reject(err instanceof Error ? err : new Error(String(err)));
-            return;
-          }
-          server.on('error', () => bump(counters, 'errors: listen'));
-          const addr = server.address() as net.AddressInfo;
-          resolve({ host: addr.address, port: addr.port });
-        });
-      });
+    listen(host, port) {
+      return listenNodeServer(server, { host, port, backlog: opts.backlog, sndbufBytes: opts.sndbufBytes, counters });
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

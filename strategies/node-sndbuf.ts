@@ -5,6 +5,7 @@
  * only when a size is asked for, so a default libuv run never loads koffi.
  */
 import type * as net from 'node:net';
+import { bump, type ServerCounters } from './strategy.js';
 
 export type SndbufSetter = (server: net.Server) => void;
 
@@ -23,4 +24,32 @@ export async function listenerSndbuf(bytes: number): Promise<SndbufSetter> {
     if (typeof fd !== 'number' || fd < 0) throw new Error('cannot reach the listening fd of node:net here, so SO_SNDBUF cannot be set');
     sys.setSendBuffer(fd, bytes);
   };
+}
+
+/**
+ * listen() for the node:net strategies: bind, set SO_SNDBUF before any
+ * connection is accepted, and count later listener errors instead of
+ * crashing. Resolves with the bound address.
+ */
+export async function listenNodeServer(
+  server: net.Server,
+  o: { host: string; port: number; backlog: number; sndbufBytes: number; counters: ServerCounters },
+): Promise<{ host: string; port: number }> {
+  const setSndbuf = await listenerSndbuf(o.sndbufBytes);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port, backlog: o.backlog }, () => {
+      server.off('error', reject);
+      try {
+        setSndbuf(server);
+      } catch (err) {
+        server.close();
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      server.on('error', () => bump(o.counters, 'errors: listen'));
+      const addr = server.address() as net.AddressInfo;
+      resolve({ host: addr.address, port: addr.port });
+    });
+  });
 }
