@@ -33,7 +33,8 @@
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import type { ProtocolSpec } from '../workloads/protocol.js';
-import { Engine, type Connection, type Interest } from './reactor/engine.js';
+import { Engine, type Connection } from './reactor/engine.js';
+import { denseInterest } from './reactor/loops.js';
 import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
 import * as sys from './sys/index.js';
 
@@ -77,26 +78,12 @@ export function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): St
   const pid = sys.getpid();
   const conns: Connection[] = [];
   let counters: ServerCounters = {};
-  const interest: Interest = {
-    add: (c) => {
-      const rc = makeAsync(c.fd, pid);
-      // Without O_ASYNC this connection is served by the sweep alone: count it.
-      if (rc < 0) bump(engine.counters, `errors: O_ASYNC ${sys.errnoName(-rc)}`);
-      c.slot = conns.length;
-      conns.push(c);
-    },
-    modify: () => {
-      // Nothing to tell anyone: every signal scans every fd anyway.
-    },
-    remove: (c) => {
-      const last = conns.pop();
-      if (last !== undefined && last !== c) {
-        last.slot = c.slot;
-        conns[c.slot] = last;
-      }
-      c.slot = -1;
-    },
-  };
+  // Every signal scans every fd anyway, so modify has nothing to tell anyone.
+  const interest = denseInterest(conns, (c) => {
+    const rc = makeAsync(c.fd, pid);
+    // Without O_ASYNC this connection is served by the sweep alone: count it.
+    if (rc < 0) bump(engine.counters, `errors: O_ASYNC ${sys.errnoName(-rc)}`);
+  });
   const engine = new Engine(spec, opts, interest);
   counters = engine.counters;
   let listenFd = -1;

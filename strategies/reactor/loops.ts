@@ -84,18 +84,18 @@ export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: Lo
   return engine.counters;
 }
 
-/** Busypoll's "interest" is a dense array of every live connection. */
-export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
-  const control = new Int32Array(d.control);
-  const conns: Connection[] = [];
-  const interest: Interest = {
+/**
+ * An Interest for loops that try every fd (busypoll, sigio): every live
+ * connection in a dense array, removed by swapping in the last one.
+ */
+export function denseInterest(conns: Connection[], onAdd?: (c: Connection) => void): Interest {
+  return {
     add: (c) => {
+      onAdd?.(c);
       c.slot = conns.length;
       conns.push(c);
     },
-    modify: () => {
-      // Nothing to tell anyone: every fd is tried on every pass anyway.
-    },
+    modify: () => undefined,
     remove: (c) => {
       const last = conns.pop();
       if (last !== undefined && last !== c) {
@@ -105,6 +105,14 @@ export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCoun
       c.slot = -1;
     },
   };
+}
+
+/** Busypoll's "interest" is a dense array of every live connection. */
+export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
+  const control = new Int32Array(d.control);
+  const conns: Connection[] = [];
+  // Nothing to tell anyone on modify: every fd is tried on every pass anyway.
+  const interest = denseInterest(conns);
   const engine = new Engine(d.spec, d.opts, interest);
   try {
     hooks.ready();
