@@ -13,7 +13,7 @@ export type LoadRequest = {
 };
 
 export type LoadMessage =
-  | { type: 'phase'; phase: DriverPhase }
+  | { type: 'phase'; phase: DriverPhase; atMs: number }
   | { type: 'result'; result: DriverResult }
   | { type: 'error'; message: string };
 
@@ -30,7 +30,7 @@ process.once('message', (raw: unknown) => {
     try {
       const result = await getWorkload(req.workload).runDriver({
         ...req.options,
-        onPhase: (phase) => void send({ type: 'phase', phase }),
+        onPhase: (phase, atMs) => void send({ type: 'phase', phase, atMs }),
       });
       await send({ type: 'result', result });
     } catch (err) {

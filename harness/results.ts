@@ -64,11 +64,15 @@ export interface Plan {
 export type CellStatus = 'ok' | 'capped' | 'failed';
 
 export interface ServerMetrics {
-  /** User + system CPU of the server process during the measured window. */
+  /**
+   * User + system CPU of the server process between the two /proc samples
+   * taken when the driver's "measuring" and "draining" phases reached the
+   * harness (the window, shifted by message delivery).
+   */
   cpuSeconds: number;
-  /** cpuSeconds / ops, in µs (0 when no ops). */
+  /** Server CPU per op in µs: (CPU seconds per sampled second) / opsPerSec (0 when no ops). */
   cpuUsPerOp: number;
-  /** Server CPU as % of one core over the window. */
+  /** Server CPU as % of one core over the sampled interval. */
   cpuPercent: number;
   peakRssBytes: number;
   peakThreads: number;
@@ -108,6 +112,7 @@ export interface Cell {
   targetRate?: number;
   /** Open loop: opsPerSec / targetRate; below ~0.95 the server (or client) could not keep up. */
   achievedRatio?: number;
+  /** The driver's measured window, from its own phase timestamps: opsPerSec = ops / windowSec. */
   windowSec: number;
   latencyUs: LatencySummary & { histogram: string };
   errors: Record<string, number>;

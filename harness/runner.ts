@@ -130,7 +130,10 @@ interface LoadOutcome {
   failure?: string;
   serverCpu: number;
   clientCpu: number;
+  /** The driver's window, from its own phase stamps: what ops were counted over. */
   windowMs: number;
+  /** Between the two /proc samples (taken when the phase messages arrived): what CPU was counted over. */
+  sampleMs: number;
 }
 
 /** Run the load child against `port` while watching the server. */
@@ -141,7 +144,8 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
   let serverAt: ProcSample | null = null;
   let clientAt: ProcSample | null = null;
   let t0 = 0;
-  const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0 };
+  let measuringAt = 0;
+  const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0, sampleMs: 0 };
 
   const request: LoadRequest = {
     type: 'start',
@@ -161,13 +165,18 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       ...(plan.httpDriver === undefined ? {} : { httpDriver: plan.httpDriver }),
     },
   };
-  const onPhase = (phase: DriverPhase): void => {
+  // A phase message reaches us some time after the driver entered the phase
+  // (IPC, a busy event loop): /proc is sampled on arrival, so CPU is divided
+  // by the time between samples, and ops by the driver's own window.
+  const onPhase = (phase: DriverPhase, atMs: number): void => {
     if (phase === 'measuring') {
       serverAt = watcher.sample();
       clientAt = sampleProc(clientPid);
       t0 = performance.now();
+      measuringAt = atMs;
     } else if (phase === 'draining' && t0 > 0) {
-      out.windowMs = performance.now() - t0;
+      out.sampleMs = performance.now() - t0;
+      out.windowMs = atMs - measuringAt;
       const s = watcher.sample();
       const c = sampleProc(clientPid);
       if (s !== null && serverAt !== null) out.serverCpu = s.cpuSeconds - serverAt.cpuSeconds;
@@ -178,7 +187,7 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
   const finished = new Promise<void>((resolve) => {
     child.on('message', (raw: unknown) => {
       const m = raw as LoadMessage;
-      if (m.type === 'phase') onPhase(m.phase);
+      if (m.type === 'phase') onPhase(m.phase, m.atMs);
       else if (m.type === 'result') {
         out.result = m.result;
         resolve();
@@ -331,6 +340,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
     return;
   }
   const windowSec = load.windowMs > 0 ? load.windowMs / 1000 : r.windowSec;
+  const sampleSec = load.sampleMs > 0 ? load.sampleMs / 1000 : windowSec;
   cell.established = r.established;
   cell.ops = r.ops;
   cell.windowSec = Math.round(windowSec * 1000) / 1000;
@@ -347,9 +357,10 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   }
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
   cell.server.cpuSeconds = load.serverCpu;
-  cell.server.cpuPercent = (100 * load.serverCpu) / windowSec;
-  cell.server.cpuUsPerOp = r.ops > 0 ? (load.serverCpu * 1e6) / r.ops : 0;
-  cell.client.cpuPercent = (100 * load.clientCpu) / windowSec;
+  cell.server.cpuPercent = (100 * load.serverCpu) / sampleSec;
+  // CPU rate over op rate, each over the interval it was counted in.
+  cell.server.cpuUsPerOp = cell.opsPerSec > 0 ? (load.serverCpu * 1e6) / sampleSec / cell.opsPerSec : 0;
+  cell.client.cpuPercent = (100 * load.clientCpu) / sampleSec;
   cell.clientBound = cell.client.cpuPercent >= CLIENT_BOUND_PERCENT;
 
   const refused = refusals(cell.server.counters);

@@ -198,17 +198,22 @@ for (const d of DRIVERS) {
   test(`${d.name}: phases come in order, measuring after the warm-up`, async () => {
     const srv = await listen((s) => s.pipe(s));
     servers.push(srv);
-    const seen: [DriverPhase, number][] = [];
-    const r = await d.run(opts(port(srv), { warmupSec: 0.2, durationSec: 0.3, onPhase: (p) => seen.push([p, performance.now()]) }));
+    const seen: [DriverPhase, number, number][] = [];
+    const onPhase = (p: DriverPhase, atMs: number): void => void seen.push([p, atMs, performance.timeOrigin + performance.now()]);
+    const r = await d.run(opts(port(srv), { warmupSec: 0.2, durationSec: 0.3, onPhase }));
     assert.deepEqual(
       seen.map(([p]) => p),
       ['connected', 'measuring', 'draining'],
       'each phase once, in order',
     );
-    // Never early (a late one is the scheduler's doing on a loaded machine).
-    const [c, m, e] = seen.map(([, t]) => t) as [number, number, number];
-    assert.ok(m - c >= 199, `measuring starts after the 200 ms warm-up, got ${(m - c).toFixed(1)} ms`);
-    assert.ok(e - c >= 499, `draining comes after warm-up + window (500 ms), got ${(e - c).toFixed(1)} ms`);
+    // The stamps are the driver's window (what it recorded ops over), so
+    // they are exact; arrival times are not: a 'connected' message once sat
+    // 15 ms in the worker's queue and made measuring look early.
+    const [c, m, e] = seen.map(([, at]) => at) as [number, number, number];
+    assert.ok(Math.abs(m - c - 200) < 1, `measuring is stamped 200 ms after connected, got ${(m - c).toFixed(1)} ms`);
+    assert.ok(Math.abs(e - m - 300) < 1, `draining is stamped 300 ms after measuring, got ${(e - m).toFixed(1)} ms`);
+    // Never announced before it happens (1 ms: libuv timers run off a cached clock).
+    for (const [p, at, arrived] of seen) assert.ok(arrived >= at - 1, `${p} arrived ${(at - arrived).toFixed(1)} ms before its time`);
     assert.ok(r.ops > 0, 'ops were recorded');
   });
 }

@@ -29,11 +29,26 @@ export interface DriverOptions {
   readonly protocol: ProtocolOptions;
   /** http: which load generator drives it, "native" (default) or "autocannon". */
   readonly httpDriver?: string;
-  /** Phase changes, so the harness can align its /proc samples with the window. */
-  readonly onPhase?: (phase: DriverPhase) => void;
+  /**
+   * Phase changes, so the harness can align its /proc samples with the
+   * window. `atMs` is when the driver entered the phase, on the wall clock
+   * every thread and process shares (see phaseClock): a phase message can sit
+   * in a worker's or child's message queue for milliseconds, so its arrival
+   * time is not the phase's time.
+   */
+  readonly onPhase?: (phase: DriverPhase, atMs: number) => void;
 }
 
 export type DriverPhase = 'connected' | 'measuring' | 'draining';
+
+/**
+ * A performance.now() reading (default: now) as epoch milliseconds. Each
+ * thread has its own performance.timeOrigin, so only timeOrigin + now()
+ * compares across a worker and its parent.
+ */
+export function phaseClock(now = performance.now()): number {
+  return performance.timeOrigin + now;
+}
 
 /** Everything a driver measured in its window. Plain JSON. */
 export interface DriverResult {

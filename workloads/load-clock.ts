@@ -3,7 +3,7 @@
  * recorded), measure (recorded), stop. One clock per driver run so that the
  * window is the same for every connection.
  */
-import type { DriverOptions, DriverPhase } from './driver.js';
+import { phaseClock, type DriverOptions, type DriverPhase } from './driver.js';
 
 export class LoadClock {
   /** performance.now() at which recording starts / stops. */
@@ -22,17 +22,17 @@ export class LoadClock {
 
   /** Start warm-up now; resolves when the window has closed. */
   run(onEnd: () => void): Promise<void> {
-    this.#phase('connected');
     const now = performance.now();
     this.windowStart = now + this.opts.warmupSec * 1000;
     this.windowEnd = this.windowStart + this.opts.durationSec * 1000;
+    this.#phase('connected', now);
     return new Promise((resolve) => {
       this.#timers.push(
-        setTimeout(() => this.#phase('measuring'), this.opts.warmupSec * 1000),
+        setTimeout(() => this.#phase('measuring', this.windowStart), this.opts.warmupSec * 1000),
         setTimeout(
           () => {
             this.running = false;
-            this.#phase('draining');
+            this.#phase('draining', this.windowEnd);
             onEnd();
             resolve();
           },
@@ -47,8 +47,9 @@ export class LoadClock {
     this.running = false;
   }
 
-  #phase(p: DriverPhase): void {
-    this.opts.onPhase?.(p);
+  /** Phases are stamped with the window bounds that decide what is recorded, not with when a timer fired. */
+  #phase(p: DriverPhase, at: number): void {
+    this.opts.onPhase?.(p, phaseClock(at));
   }
 }
 

@@ -20,7 +20,7 @@
  */
 import * as sel from '../strategies/selectors/index.js';
 import * as sys from '../strategies/sys/index.js';
-import { bumpError, type DriverOptions, type DriverPhase, type DriverResult } from './driver.js';
+import { bumpError, phaseClock, type DriverOptions, type DriverPhase, type DriverResult } from './driver.js';
 import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from './latency.js';
 
 /** The options a loop needs (host already an IP literal). */
@@ -61,6 +61,8 @@ export class ClientConn {
 
 export type LoopPhase = 'connecting' | DriverPhase | 'done';
 
+export type PhaseListener = (p: DriverPhase, atMs: number) => void;
+
 export abstract class SelectorClientLoop<C extends ClientConn> {
   protected readonly o: SelectorLoopOptions;
   protected readonly openLoop: boolean;
@@ -76,7 +78,7 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
   protected readonly errors: Record<string, number> = {};
   /** By slot. */
   protected readonly conns: (C | undefined)[] = [];
-  readonly #onPhase: (p: DriverPhase) => void;
+  readonly #onPhase: PhaseListener;
 
   phase: LoopPhase = 'connecting';
   #nextConnect = 0;
@@ -92,7 +94,7 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
   #bytes = 0;
   #established = 0;
 
-  constructor(o: SelectorLoopOptions, onPhase: (p: DriverPhase) => void, slabExtra: number) {
+  constructor(o: SelectorLoopOptions, onPhase: PhaseListener, slabExtra: number) {
     this.o = o;
     this.#onPhase = onPhase;
     this.#rate = o.rate ?? 0;
@@ -254,10 +256,10 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
     }
     if (this.phase === 'connected' && now >= this.#windowStart) {
       this.#established = this.countEstablished();
-      this.#setPhase('measuring');
+      this.#setPhase('measuring', this.#windowStart);
     }
     if (now >= this.#windowEnd) {
-      this.#setPhase('draining');
+      this.#setPhase('draining', this.#windowEnd);
       this.close();
       this.phase = 'done';
       return 0;
@@ -272,21 +274,25 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
   }
 
   #startClock(now: number): void {
-    this.#setPhase('connected');
+    this.#setPhase('connected', now);
     this.#windowStart = now + this.o.warmupSec * 1000;
     this.#windowEnd = this.#windowStart + this.o.durationSec * 1000;
     this.#nextSweep = now + SWEEP_MS;
     this.#t0 = now;
     if (this.o.warmupSec === 0) {
       this.#established = this.countEstablished();
-      this.#setPhase('measuring');
+      this.#setPhase('measuring', this.#windowStart);
     }
     if (!this.openLoop) for (const c of this.conns) if (c?.state === OPEN) this.start(c, now);
   }
 
-  #setPhase(p: DriverPhase): void {
+  /**
+   * `at` is the performance.now() the phase is defined by (the window's own
+   * bounds, which decide what is recorded), not when this check ran.
+   */
+  #setPhase(p: DriverPhase, at: number): void {
     this.phase = p;
-    this.#onPhase(p);
+    this.#onPhase(p, phaseClock(at));
   }
 
   #sweep(now: number): void {

@@ -22,7 +22,7 @@ import { defaultSelectorKind, selectorAvailable } from '../strategies/selectors/
 import type { DriverOptions, DriverPhase, DriverResult } from './driver.js';
 import { EchoSelectorLoop } from './echo/selector-loop.js';
 import { HttpSelectorLoop } from './http/selector-loop.js';
-import type { SelectorLoopOptions } from './selector-client.js';
+import type { PhaseListener, SelectorLoopOptions } from './selector-client.js';
 
 export type SelectorDriverMode = 'worker' | 'inline';
 /** Workloads with a selector driver. */
@@ -38,7 +38,7 @@ export interface SelectorWorkerData {
 }
 
 export type SelectorWorkerMessage =
-  | { type: 'phase'; phase: DriverPhase }
+  | { type: 'phase'; phase: DriverPhase; atMs: number }
   | { type: 'result'; result: DriverResult }
   | { type: 'error'; message: string };
 
@@ -51,7 +51,7 @@ export function selectorDriverUnavailable(): string | undefined {
 export function createSelectorLoop(
   workload: SelectorWorkload,
   o: SelectorLoopOptions,
-  onPhase: (p: DriverPhase) => void,
+  onPhase: PhaseListener,
 ): EchoSelectorLoop | HttpSelectorLoop {
   return workload === 'echo' ? new EchoSelectorLoop(o, onPhase) : new HttpSelectorLoop(o, onPhase);
 }
@@ -65,11 +65,11 @@ export async function runSelectorDriver(
   // sys.connectTcp takes IP literals only.
   const host = net.isIP(rest.host) !== 0 ? rest.host : (await dns.lookup(rest.host)).address;
   const loopOpts: SelectorLoopOptions = { ...rest, host };
-  const phase = (p: DriverPhase): void => onPhase?.(p);
+  const phase: PhaseListener = (p, atMs) => onPhase?.(p, atMs);
   return mode === 'worker' ? runInWorker({ workload, opts: loopOpts }, phase) : runInline(workload, loopOpts, phase);
 }
 
-function runInline(workload: SelectorWorkload, o: SelectorLoopOptions, onPhase: (p: DriverPhase) => void): Promise<DriverResult> {
+function runInline(workload: SelectorWorkload, o: SelectorLoopOptions, onPhase: PhaseListener): Promise<DriverResult> {
   const loop = createSelectorLoop(workload, o, onPhase);
   return new Promise((resolve, reject) => {
     const slice = (): void => {
@@ -85,12 +85,12 @@ function runInline(workload: SelectorWorkload, o: SelectorLoopOptions, onPhase: 
   });
 }
 
-function runInWorker(data: SelectorWorkerData, onPhase: (p: DriverPhase) => void): Promise<DriverResult> {
+function runInWorker(data: SelectorWorkerData, onPhase: PhaseListener): Promise<DriverResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(WORKER_URL, { workerData: data, name: `iomodels ${data.workload} selector driver` });
     let settled = false;
     w.on('message', (m: SelectorWorkerMessage) => {
-      if (m.type === 'phase') onPhase(m.phase);
+      if (m.type === 'phase') onPhase(m.phase, m.atMs);
       else if (m.type === 'result') {
         settled = true;
         resolve(m.result);

@@ -15,8 +15,8 @@ const post = (m: SelectorWorkerMessage): void => {
 const d = workerData as SelectorWorkerData;
 let loop: ReturnType<typeof createSelectorLoop> | undefined;
 try {
-  loop = createSelectorLoop(d.workload, d.opts, (phase) => {
-    post({ type: 'phase', phase });
+  loop = createSelectorLoop(d.workload, d.opts, (phase, atMs) => {
+    post({ type: 'phase', phase, atMs });
   });
   loop.run(Number.POSITIVE_INFINITY);
   post({ type: 'result', result: loop.result() });

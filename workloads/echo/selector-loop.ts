@@ -4,8 +4,7 @@
  * are written into the slab where they will be verified
  * (fillMessageAt/firstMismatchAt), so the hot path allocates nothing.
  */
-import type { DriverPhase } from '../driver.js';
-import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type SelectorLoopOptions } from '../selector-client.js';
+import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from '../selector-client.js';
 import { echoMessageSize, fillMessageAt, firstMismatchAt } from './message.js';
 
 /** Where the slab's scratch message lives (right after the receive area). */
@@ -29,7 +28,7 @@ class EchoConn extends ClientConn {
 export class EchoSelectorLoop extends SelectorClientLoop<EchoConn> {
   readonly #size: number;
 
-  constructor(o: SelectorLoopOptions, onPhase: (p: DriverPhase) => void) {
+  constructor(o: SelectorLoopOptions, onPhase: PhaseListener) {
     const size = echoMessageSize(o);
     // Slab after the receive area: one scratch message, then the expected
     // (and, in closed loop, sent) message of every connection.

@@ -9,7 +9,7 @@
  */
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
-import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
+import { bumpError, phaseClock, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, type LatencyHistogram } from '../latency.js';
 import { PAGE_HTML } from './page.js';
 
@@ -69,11 +69,11 @@ function msToUs(encoded: string | null): LatencyHistogram {
 }
 
 export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverResult> {
-  opts.onPhase?.('connected');
+  opts.onPhase?.('connected', phaseClock());
   if (opts.warmupSec > 0) await run(opts, opts.warmupSec);
-  opts.onPhase?.('measuring');
+  opts.onPhase?.('measuring', phaseClock());
   const r = await run(opts, opts.durationSec);
-  opts.onPhase?.('draining');
+  opts.onPhase?.('draining', phaseClock());
   const errors: Record<string, number> = {};
   if (r.non2xx > 0) bumpError(errors, 'verify', r.non2xx);
   if (r.mismatches > 0) bumpError(errors, 'verify', r.mismatches);

@@ -7,8 +7,7 @@
  * checked (status, Content-Length, body bytes). With `httpClose` the server
  * ends each connection after its response and the slot connects again.
  */
-import type { DriverPhase } from '../driver.js';
-import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type SelectorLoopOptions } from '../selector-client.js';
+import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from '../selector-client.js';
 import { httpPipelining } from './pipelining.js';
 import { PAGE_BYTES } from './page.js';
 import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
@@ -47,7 +46,7 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
   /** Time of the read being parsed. */
   #now = 0;
 
-  constructor(o: SelectorLoopOptions, onPhase: (p: DriverPhase) => void) {
+  constructor(o: SelectorLoopOptions, onPhase: PhaseListener) {
     const depth = httpPipelining(o);
     const request = buildRequest(o.host, o.port);
     // Slab after the receive area: `depth` copies of the request back to
