@@ -11,7 +11,7 @@ export class LoadClock {
   windowEnd = Number.POSITIVE_INFINITY;
   /** False once the window has closed: drivers stop issuing new work. */
   running = true;
-  #timers: NodeJS.Timeout[] = [];
+  readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: Pick<DriverOptions, 'warmupSec' | 'durationSec' | 'onPhase'>) {}
 
@@ -27,19 +27,32 @@ export class LoadClock {
     this.windowEnd = this.windowStart + this.opts.durationSec * 1000;
     this.#phase('connected', now);
     return new Promise((resolve) => {
-      this.#timers.push(
-        setTimeout(() => this.#phase('measuring', this.windowStart), this.opts.warmupSec * 1000),
-        setTimeout(
-          () => {
-            this.running = false;
-            this.#phase('draining', this.windowEnd);
-            onEnd();
-            resolve();
-          },
-          (this.opts.warmupSec + this.opts.durationSec) * 1000,
-        ),
-      );
+      this.#at(this.windowStart, () => this.#phase('measuring', this.windowStart));
+      this.#at(this.windowEnd, () => {
+        this.running = false;
+        this.#phase('draining', this.windowEnd);
+        onEnd();
+        resolve();
+      });
     });
+  }
+
+  /**
+   * Run `fn` once performance.now() ≥ t. libuv arms timers from its cached
+   * loop time, which lags the real clock after a long tick, so a timer can
+   * fire early by that lag: re-arm for what is left instead of acting early.
+   */
+  #at(t: number, fn: () => void): void {
+    const left = t - performance.now();
+    if (left <= 0) {
+      fn();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#at(t, fn);
+    }, Math.ceil(left));
+    this.#timers.add(timer);
   }
 
   stop(): void {

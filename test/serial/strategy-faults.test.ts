@@ -84,8 +84,15 @@ interface BigEcho {
  * is kept). The client does not read until the first window is out plus
  * 300 ms, so the server's tiny send buffer fills and its sends go short and
  * EAGAIN (blocking: the thread blocks in send); then it reads at full speed.
+ *
+ * The deadline is on progress, not on the total: a stall (no echoed byte
+ * for `stallMs`) fails, slowness does not. Blocking is slow here by nature:
+ * a thread blocked in send cannot read, so the client has no data to
+ * piggyback its ACKs on, and with one small segment in flight each ACK
+ * waits out the 40 ms delayed-ACK timer (64 MiB takes ~10–15 s, epoll
+ * ~0.1 s; on a loaded machine over a minute).
  */
-function bigEcho(c: net.Socket, port: number, timeoutMs: number): Promise<BigEcho> {
+function bigEcho(c: net.Socket, port: number, stallMs: number, totalMs: number): Promise<BigEcho> {
   return new Promise((resolve, reject) => {
     let sent = 0;
     let received = 0;
@@ -96,11 +103,19 @@ function bigEcho(c: net.Socket, port: number, timeoutMs: number): Promise<BigEch
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearInterval(watchdog);
       wakeWriter?.();
       if (err === undefined) resolve({ received, sndbufs });
       else reject(err);
     };
-    const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms: sent ${sent}, received ${received} of ${ECHO_TOTAL}`)), timeoutMs);
+    const timer = setTimeout(() => finish(new Error(`not done after ${totalMs} ms: sent ${sent}, received ${received} of ${ECHO_TOTAL}`)), totalMs);
+    let seen = 0;
+    let seenAt = performance.now();
+    const watchdog = setInterval(() => {
+      const now = performance.now();
+      if (received !== seen) [seen, seenAt] = [received, now];
+      else if (now - seenAt > stallMs) finish(new Error(`stalled: no echo for ${stallMs} ms; sent ${sent}, received ${received} of ${ECHO_TOTAL}`));
+    }, 500);
     c.pause();
     c.on('error', (e) => finish(e));
     c.on('data', (d: Buffer) => {
@@ -220,7 +235,7 @@ for (const info of STRATEGIES) {
       try {
         const c = await connect(s.port);
         try {
-          const r = await bigEcho(c, s.port, 60_000);
+          const r = await bigEcho(c, s.port, 15_000, 240_000);
           assert.equal(r.received, ECHO_TOTAL, `every byte came back (${r.received} of ${ECHO_TOTAL})`);
           assert.equal(r.sndbufs.length, 1, `ss shows the one accepted socket on :${s.port}, got tb=${r.sndbufs.join(',')}`);
           // Linux doubles the asked size for bookkeeping; the default starts at
