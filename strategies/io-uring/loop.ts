@@ -18,6 +18,7 @@ import { createProtocol } from '../../workloads/registry.js';
 import { LocalHub } from '../hub.js';
 import { protocolFault } from '../session-guard.js';
 import { bump, type ServerCounters, type StrategyOptions } from '../strategy.js';
+import type { LoopHooks } from '../loop-thread-entry.js';
 import * as sys from '../sys/index.js';
 import * as uring from '../sys/io-uring.js';
 
@@ -32,10 +33,6 @@ export interface UringLoopData {
   readonly control: SharedArrayBuffer;
 }
 
-export interface LoopHooks {
-  ready(info: { setupFlags: number; features: number }): void;
-  counters(c: ServerCounters): void;
-}
 
 // user_data high word: what completed. Low word: the connection id.
 const OP_ACCEPT = 1;
@@ -477,7 +474,7 @@ export class UringLoop {
   }
 
   run(control: Int32Array, hooks: LoopHooks): ServerCounters {
-    hooks.ready({ setupFlags: this.ring.setupFlags, features: this.ring.features });
+    hooks.ready();
     this.#prepAccept();
     this.#prepWake();
     this.#prepTimer(TICK_MS);

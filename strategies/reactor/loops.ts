@@ -13,17 +13,12 @@
  *   burns a full core even with no clients.
  */
 import { createSelector, EVENT_READ, EVENT_WRITE, type Selector, type SelectorKind } from '../selectors/index.js';
+import type { LoopHooks } from '../loop-thread-entry.js';
 import type { ServerCounters } from '../strategy.js';
 import * as sys from '../sys/index.js';
 import { Engine, type Connection, type Interest } from './engine.js';
 import { CONTROL_STOP, type ReactorWorkerData } from './messages.js';
 
-export interface LoopHooks {
-  /** The loop is set up and serving. */
-  ready(): void;
-  /** Periodic snapshot of the counters (about once a second). */
-  counters(c: ServerCounters): void;
-}
 
 const TICK_MS = 1000;
 /** After EMFILE, how long the listener is left unwatched. */
@@ -79,7 +74,6 @@ export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: Lo
     engine.shutdown();
   } finally {
     sel.close();
-    sys.close(d.listenFd);
   }
   return engine.counters;
 }
@@ -114,34 +108,30 @@ export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCoun
   // Nothing to tell anyone on modify: every fd is tried on every pass anyway.
   const interest = denseInterest(conns);
   const engine = new Engine(d.spec, d.opts, interest);
-  try {
-    hooks.ready();
-    let nextTick = Date.now() + TICK_MS;
-    let pass = 0;
-    let resumeAccept = 0;
-    while (Atomics.load(control, CONTROL_STOP) === 0) {
-      if (resumeAccept === 0 && engine.acceptBatch(d.listenFd) === 'pause') resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
-      // Backwards, so a connection closing mid-pass (swapped with the last,
-      // already visited) does not make us skip one.
-      for (let i = conns.length - 1; i >= 0; i--) {
-        const c = conns[i];
-        if (c === undefined) continue;
-        if (c.queued > 0) c.writable();
-        c.readable();
-      }
-      if ((++pass & 255) === 0) {
-        const now = Date.now();
-        if (resumeAccept > 0 && now >= resumeAccept) resumeAccept = 0;
-        if (now >= nextTick) {
-          nextTick = now + TICK_MS;
-          engine.tick(now);
-          hooks.counters(engine.counters);
-        }
+  hooks.ready();
+  let nextTick = Date.now() + TICK_MS;
+  let pass = 0;
+  let resumeAccept = 0;
+  while (Atomics.load(control, CONTROL_STOP) === 0) {
+    if (resumeAccept === 0 && engine.acceptBatch(d.listenFd) === 'pause') resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
+    // Backwards, so a connection closing mid-pass (swapped with the last,
+    // already visited) does not make us skip one.
+    for (let i = conns.length - 1; i >= 0; i--) {
+      const c = conns[i];
+      if (c === undefined) continue;
+      if (c.queued > 0) c.writable();
+      c.readable();
+    }
+    if ((++pass & 255) === 0) {
+      const now = Date.now();
+      if (resumeAccept > 0 && now >= resumeAccept) resumeAccept = 0;
+      if (now >= nextTick) {
+        nextTick = now + TICK_MS;
+        engine.tick(now);
+        hooks.counters(engine.counters);
       }
     }
-    engine.shutdown();
-  } finally {
-    sys.close(d.listenFd);
   }
+  engine.shutdown();
   return engine.counters;
 }

@@ -1,7 +1,7 @@
 /** What the main thread and a reactor worker send each other (piscina's src/types.ts idea). */
 import type { ProtocolSpec } from '../../workloads/protocol.js';
 import type { SelectorKind } from '../selectors/index.js';
-import type { ServerCounters, StrategyOptions } from '../strategy.js';
+import type { StrategyOptions } from '../strategy.js';
 
 /** Which readiness loop a worker runs. */
 export type LoopKind = SelectorKind | 'busypoll';
@@ -20,9 +20,3 @@ export interface ReactorWorkerData {
   /** Int32Array over it: [CONTROL_STOP] = 1 asks the loop to stop. */
   readonly control: SharedArrayBuffer;
 }
-
-export type ReactorMessage =
-  | { readonly type: 'ready' }
-  | { readonly type: 'counters'; readonly counters: ServerCounters }
-  | { readonly type: 'stopped'; readonly counters: ServerCounters }
-  | { readonly type: 'fatal'; readonly message: string; readonly code?: string };

@@ -1,34 +1,17 @@
 /**
  * Entry point of a reactor worker_thread: rebuild the protocol from its spec,
  * run the chosen loop until the main thread raises the stop flag, and report
- * the counters back. Every message is typed in messages.ts.
+ * the counters back (strategies/loop-thread-entry.ts), close the listener.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { ServerCounters } from '../strategy.js';
-import { busyPollLoop, selectorLoop, type LoopHooks } from './loops.js';
-import type { ReactorMessage, ReactorWorkerData } from './messages.js';
+import { workerData } from 'node:worker_threads';
+import { runLoopThread } from '../loop-thread-entry.js';
+import * as sys from '../sys/index.js';
+import { busyPollLoop, selectorLoop } from './loops.js';
+import type { ReactorWorkerData } from './messages.js';
 
-const port = parentPort;
-if (port === null) throw new Error('strategies/reactor/worker.js must run in a worker_thread');
 const d = workerData as ReactorWorkerData;
-const send = (m: ReactorMessage): void => {
-  port.postMessage(m);
-};
-
-const hooks: LoopHooks = {
-  ready: () => {
-    send({ type: 'ready' });
-  },
-  counters: (c) => {
-    send({ type: 'counters', counters: { ...c } });
-  },
-};
-
-try {
-  const counters: ServerCounters = d.loop === 'busypoll' ? busyPollLoop(d, hooks) : selectorLoop(d.loop, d, hooks);
-  send({ type: 'stopped', counters: { ...counters } });
-} catch (err) {
-  const e = err as { message?: unknown; code?: unknown; stack?: unknown };
-  const message = typeof e.stack === 'string' ? e.stack : String(err);
-  send(typeof e.code === 'string' ? { type: 'fatal', message, code: e.code } : { type: 'fatal', message });
-}
+runLoopThread(
+  'strategies/reactor/worker.js',
+  (hooks) => (d.loop === 'busypoll' ? busyPollLoop(d, hooks) : selectorLoop(d.loop, d, hooks)),
+  () => sys.close(d.listenFd),
+);
