@@ -26,13 +26,17 @@ import {
   EPOLL_EVENT_SIZE,
   FD_CLOEXEC,
   F_GETFL,
+  F_OWNER_TID,
   F_SETFD,
   F_SETFL,
+  F_SETOWN_EX,
   IPPROTO_TCP,
   MSG_NOSIGNAL,
   O_CLOEXEC,
   O_NONBLOCK,
   PLATFORM,
+  SIG_BLOCK,
+  SIG_UNBLOCK,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_STREAM,
@@ -112,6 +116,8 @@ const c_kevent = optional(
   'int kevent(int kq, intptr_t changelist, int nchanges, intptr_t eventlist, int nevents, intptr_t timeout)',
 );
 const c_getpid = required('int getpid()');
+// In libc.so.6 since glibc 2.34 (libpthread before).
+const c_pthread_sigmask = optional('int pthread_sigmask(int how, intptr_t set, intptr_t oldset)');
 
 // ---------------------------------------------------------------------------
 // Addresses of Buffers
@@ -179,6 +185,38 @@ const epollEvBuf = allocBuffer(EPOLL_EVENT_SIZE);
 
 export function getpid(): number {
   return c_getpid() as number;
+}
+
+// ---------------------------------------------------------------------------
+// Signals (sigio)
+
+/** glibc's sigset_t is 1024 bits; the kernel reads the first 64. */
+const sigsetBuf = allocBuffer(128);
+const ownerBuf = allocBuffer(8);
+
+/**
+ * Block (or unblock) one signal in the calling thread only: while blocked, it
+ * stays pending on this thread (at most once) if it is directed at it.
+ * 0 or -errno (pthread_sigmask returns the errno, not -1); -ENOSYS where
+ * this libc has no pthread_sigmask.
+ */
+export function blockSignal(signo: number, block: boolean): number {
+  if (c_pthread_sigmask === undefined) return -ENOSYS;
+  sigsetBuf.fill(0);
+  sigsetBuf[(signo - 1) >> 3] = 1 << ((signo - 1) & 7);
+  const rc = c_pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, addressOf(sigsetBuf), 0) as number;
+  return rc === 0 ? 0 : -rc;
+}
+
+/**
+ * Linux: make thread `tid` (the main thread's tid is the pid) the owner of
+ * fd's SIGIO, so the signal is directed at that thread and not at whichever
+ * thread of the process the kernel picks. 0 or -errno.
+ */
+export function setOwnerThread(fd: number, tid: number): number {
+  ownerBuf.writeInt32LE(F_OWNER_TID, 0);
+  ownerBuf.writeInt32LE(tid, 4);
+  return ret(c_fcntl(fd, F_SETOWN_EX, 'intptr_t', addressOf(ownerBuf)) as number);
 }
 
 /** socket(2); throws SysError. On macOS also sets SO_NOSIGPIPE. */
