@@ -59,7 +59,9 @@ export const F_SETFL = 4;
 export const F_SETOWN = linux ? 8 : 6;
 /** Linux: F_SETOWN with a struct f_owner_ex, so the owner can be one thread (F_OWNER_TID). */
 export const F_SETOWN_EX = 15;
+export const F_GETOWN_EX = 16;
 export const F_OWNER_TID = 0;
+export const F_OWNER_PID = 1;
 export const SIGIO = linux ? 29 : 23;
 export const SIG_BLOCK = linux ? 0 : 1;
 export const SIG_UNBLOCK = linux ? 1 : 2;

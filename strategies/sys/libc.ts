@@ -29,6 +29,7 @@ import {
   F_OWNER_TID,
   F_SETFD,
   F_SETFL,
+  F_GETOWN_EX,
   F_SETOWN_EX,
   IPPROTO_TCP,
   MSG_NOSIGNAL,
@@ -217,6 +218,13 @@ export function setOwnerThread(fd: number, tid: number): number {
   ownerBuf.writeInt32LE(F_OWNER_TID, 0);
   ownerBuf.writeInt32LE(tid, 4);
   return ret(c_fcntl(fd, F_SETOWN_EX, 'intptr_t', addressOf(ownerBuf)) as number);
+}
+
+/** Linux: fd's SIGIO owner as F_GETOWN_EX gives it (type F_OWNER_TID/PID/PGRP), or -errno. */
+export function getOwner(fd: number): { type: number; id: number } | number {
+  ownerBuf.fill(0);
+  const rc = ret(c_fcntl(fd, F_GETOWN_EX, 'intptr_t', addressOf(ownerBuf)) as number);
+  return rc < 0 ? rc : { type: ownerBuf.readInt32LE(0), id: ownerBuf.readInt32LE(4) };
 }
 
 /** socket(2); throws SysError. On macOS also sets SO_NOSIGPIPE. */
