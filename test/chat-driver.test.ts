@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import { describe, test } from 'node:test';
 import { runChatDriver } from '../workloads/chat/driver.js';
 import { ChatLedger, encodeMessage, parseLine } from '../workloads/chat/ledger.js';
+import { decodeHistogram } from '../workloads/latency.js';
 
 type Fault = 'none' | 'drop' | 'duplicate' | 'reorder';
 
@@ -110,6 +111,18 @@ describe('chat driver exactly-once check against a fault-injecting server', () =
     const r = await drive('reorder', 1000);
     assert.ok((r.extra['reordered'] ?? 0) >= 1, `expected reordered >= 1, got ${r.extra['reordered']}`);
     assert.equal(r.extra['lost'], 0, 'expected nothing lost');
+  });
+
+  test('open loop: on schedule from the first interval, delivery timed from the intended send', async () => {
+    // At 100 msg/s a message sent one interval late but timed from its
+    // intended time (the old floor(elapsed·rate) schedule) shows ≥ 10 ms of
+    // latency no server caused; this local server delivers in well under 5 ms.
+    const r = await drive('none', 100);
+    assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
+    assert.equal(r.targetRate, 100, 'targetRate is the asked rate');
+    assert.ok(r.ops >= 30 && r.ops <= 55, `expected ~50 messages in the 0.5 s window, got ${r.ops}`);
+    const min = decodeHistogram(r.histogram).minNonZeroValue;
+    assert.ok(min < 5000, `the fastest delivery took ${min} µs: sent late and timed from its intended time?`);
   });
 });
 

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { DriverOptions } from '../workloads/driver.js';
-import { runHttpDriver } from '../workloads/http/driver.js';
+import { runHttpDriver, runNativeHttpDriver } from '../workloads/http/driver.js';
 import { PAGE_BYTES } from '../workloads/http/page.js';
+import { decodeHistogram } from '../workloads/latency.js';
 import { runSelectorDriver } from '../workloads/selector-driver.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
 
@@ -61,6 +62,19 @@ test('open loop: requests on schedule, target rate reported', async () => {
   assert.equal(r.targetRate, 1000, 'targetRate is the asked rate');
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
   assert.ok(r.ops >= 250 && r.ops <= 550, `expected ~500 responses in the 0.5 s window, got ${r.ops}`);
+});
+
+test('node:net driver, open loop: on schedule from the first interval, timed from the intended send', async () => {
+  // At 100 req/s an op sent one interval late but timed from its intended
+  // time (the old floor(elapsed·rate) schedule) shows ≥ 10 ms of latency
+  // that no server caused; a local epoll server answers in well under 5 ms.
+  const r = await runNativeHttpDriver(opts(keepAlive?.port ?? 0, { rate: 100, connections: 2, durationSec: 1 }));
+  assert.equal(r.driver, 'native');
+  assert.equal(r.targetRate, 100, 'targetRate is the asked rate');
+  assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
+  assert.ok(r.ops >= 60 && r.ops <= 110, `expected ~100 responses in the 1 s window, got ${r.ops}`);
+  const min = decodeHistogram(r.histogram).minNonZeroValue;
+  assert.ok(min < 5000, `the fastest request took ${min} µs: sent late and timed from its intended time?`);
 });
 
 test('a wrong body byte is a verify error', async () => {

@@ -21,7 +21,7 @@ export class LoadClock {
   }
 
   /** Start warm-up now; resolves when the window has closed. */
-  run(onEnd: () => void): Promise<void> {
+  run(): Promise<void> {
     const now = performance.now();
     this.windowStart = now + this.opts.warmupSec * 1000;
     this.windowEnd = this.windowStart + this.opts.durationSec * 1000;
@@ -30,11 +30,40 @@ export class LoadClock {
       this.#at(this.windowStart, () => this.#phase('measuring', this.windowStart));
       this.#at(this.windowEnd, () => {
         this.running = false;
+        this.stop();
         this.#phase('draining', this.windowEnd);
-        onEnd();
         resolve();
       });
     });
+  }
+
+  /**
+   * Open loop: issue op k at t0 + k/rate (t0 = now), whatever the replies
+   * do, until the window closes; latency then counts from `intended`.
+   * `issue` returns false when no connection could take the op: if it was
+   * due inside the window, `onUnsent` counts it — never dropped silently.
+   */
+  openLoop(rate: number, issue: (intended: number) => boolean, onUnsent: () => void): void {
+    const t0 = performance.now();
+    let issued = 0;
+    const tick = (): void => {
+      if (!this.running) return;
+      // Ops 0..due-1 are due by now. (floor(elapsed·rate) without the +1
+      // sent every op one interval late and timed it from its intended
+      // time: 10 ms of phantom latency at 100 ops/s.)
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
+      while (issued < due) {
+        const intended = t0 + (issued / rate) * 1000;
+        issued++;
+        if (!issue(intended) && this.inWindow(intended)) onUnsent();
+      }
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        tick();
+      }, 1);
+      this.#timers.add(timer);
+    };
+    tick();
   }
 
   /**
@@ -57,6 +86,7 @@ export class LoadClock {
 
   stop(): void {
     for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     this.running = false;
   }
 

@@ -178,10 +178,7 @@ export async function runChatDriver(opts: DriverOptions): Promise<DriverResult> 
     }
   }, 100);
 
-  let ticker: NodeJS.Timeout | undefined;
-  const measuring = clock.run(() => {
-    if (ticker !== undefined) clearTimeout(ticker);
-  });
+  const measuring = clock.run();
   setTimeout(() => {
     established = live().length;
   }, opts.warmupSec * 1000);
@@ -194,28 +191,21 @@ export async function runChatDriver(opts: DriverOptions): Promise<DriverResult> 
       if (c?.alive === true) send(c, t0);
     }
   } else {
-    const rate = opts.rate ?? 0;
-    const t0 = performance.now();
-    let issued = 0;
     let rr = 0;
-    const tick = (): void => {
-      if (!clock.running) return;
-      const due = Math.floor(((performance.now() - t0) / 1000) * rate);
-      while (issued < due) {
-        // Intended send time of message k is t0 + k/rate, whatever now is.
-        const intended = t0 + (issued / rate) * 1000;
-        issued++;
+    clock.openLoop(
+      opts.rate ?? 0,
+      (intended) => {
         for (let tries = 0; tries < senders; tries++) {
           const c = clients[rr++ % senders];
           if (c?.alive === true) {
             send(c, intended);
-            break;
+            return true;
           }
         }
-      }
-      ticker = setTimeout(tick, 1);
-    };
-    tick();
+        return false;
+      },
+      () => bumpError(errors, 'unsent'),
+    );
   }
 
   await measuring;

@@ -169,10 +169,7 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
     }
   }, 100);
 
-  let ticker: NodeJS.Timeout | undefined;
-  const measuring = clock.run(() => {
-    if (ticker !== undefined) clearTimeout(ticker);
-  });
+  const measuring = clock.run();
   // A connection the server refused right after accept (select past
   // FD_SETSIZE, a full thread pool) is not established.
   setTimeout(() => {
@@ -183,37 +180,21 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
     const t0 = performance.now();
     for (const c of conns) if (c.alive) send(c, t0);
   } else {
-    const rate = opts.rate ?? 0;
-    const t0 = performance.now();
-    let issued = 0;
     let rr = 0;
-    const tick = (): void => {
-      if (!clock.running) return;
-      const now = performance.now();
-      // Message k is due at t0 + k/rate, whatever now is; messages 0..due-1
-      // are due by now. (Counting floor(elapsed·rate) without the +1 sent
-      // every message one interval late and timed it from its intended time:
-      // 10 ms of phantom latency at 100 ops/s.)
-      const due = Math.floor(((now - t0) / 1000) * rate) + 1;
-      while (issued < due) {
-        const intended = t0 + (issued / rate) * 1000;
-        issued++;
-        let tries = conns.length;
-        let sent = false;
-        while (tries-- > 0) {
+    clock.openLoop(
+      opts.rate ?? 0,
+      (intended) => {
+        for (let tries = conns.length; tries > 0; tries--) {
           const c = conns[rr++ % conns.length];
           if (c?.alive === true) {
             send(c, intended);
-            sent = true;
-            break;
+            return true;
           }
         }
-        // Every connection is gone: the schedule still asked for this message; count it, never drop it silently.
-        if (!sent && clock.inWindow(intended)) bumpError(errors, 'unsent');
-      }
-      ticker = setTimeout(tick, 1);
-    };
-    tick();
+        return false;
+      },
+      () => bumpError(errors, 'unsent'),
+    );
   }
 
   await measuring;

@@ -165,10 +165,7 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     }
   }, 100);
 
-  let ticker: NodeJS.Timeout | undefined;
-  const measuring = clock.run(() => {
-    if (ticker !== undefined) clearTimeout(ticker);
-  });
+  const measuring = clock.run();
   setTimeout(() => {
     established = opts.protocol['httpClose'] === true ? conns.filter((c) => c !== undefined).length : live().length;
   }, opts.warmupSec * 1000);
@@ -177,27 +174,21 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     const t0 = performance.now();
     for (const c of live()) sendN(c, depth, t0);
   } else {
-    const rate = opts.rate ?? 0;
-    const t0 = performance.now();
-    let issued = 0;
     let rr = 0;
-    const tick = (): void => {
-      if (!clock.running) return;
-      const due = Math.floor(((performance.now() - t0) / 1000) * rate);
-      while (issued < due) {
-        const intended = t0 + (issued / rate) * 1000;
-        issued++;
+    clock.openLoop(
+      opts.rate ?? 0,
+      (intended) => {
         for (let tries = conns.length; tries > 0; tries--) {
           const c = conns[rr++ % conns.length];
           if (c?.alive === true && !c.closing) {
             sendN(c, 1, intended);
-            break;
+            return true;
           }
         }
-      }
-      ticker = setTimeout(tick, 1);
-    };
-    tick();
+        return false;
+      },
+      () => bumpError(errors, 'unsent'),
+    );
   }
 
   await measuring;
