@@ -6,8 +6,11 @@
  * hand the kernel every fd on every call and the kernel scans them all, so
  * their cost grows with N; epoll's interest list lives in the kernel and
  * epoll_wait only looks at the ready list, so its cost stays flat (the shape
- * of Kerrisk's TLPI table 63-9). For scale: the cost of one FFI call and of
- * a non-blocking recv that returns EAGAIN.
+ * of Kerrisk's TLPI table 63-9). sigio has no such call: a plain SIGIO
+ * names no fd, so the server recv()s every socket after each signal; its
+ * point is that scan (N recv → EAGAIN, the ready fd read and refilled),
+ * without the signal delivery itself. For scale: the cost of one FFI call
+ * and of a non-blocking recv that returns EAGAIN.
  */
 import { Bench } from 'tinybench';
 import * as sys from '../strategies/sys/index.js';
@@ -16,7 +19,7 @@ import type { MachineInfo } from './results.js';
 
 export const MICRO_SCHEMA_VERSION = 1;
 
-export type WaitMechanism = 'select' | 'poll' | 'epoll';
+export type WaitMechanism = 'select' | 'poll' | 'epoll' | 'sigio';
 
 export interface WaitPoint {
   mechanism: WaitMechanism;
@@ -57,11 +60,12 @@ export interface MicroOptions {
 
 export const DEFAULT_MICRO_COUNTS = [10, 100, 1000, 10_000] as const;
 
-/** Idle sockets: UDP sockets nobody sends to are never readable. */
+/** Idle sockets: UDP sockets nobody sends to are never readable (non-blocking: sigio recv()s them). */
 function idleSockets(n: number, maxFd: number): number[] {
   const fds: number[] = [];
   for (let i = 0; i < n; i++) {
     const fd = sys.socket(sys.AF_INET, sys.SOCK_DGRAM | sys.SOCK_CLOEXEC);
+    sys.setNonBlocking(fd, true);
     if (fd > maxFd) {
       sys.close(fd);
       break;
@@ -85,8 +89,8 @@ async function measure(name: string, fn: () => void, timeMs: number): Promise<{ 
   return { ns: r.latency.mean * 1e6, rme: r.latency.rme };
 }
 
-/** One select/poll/epoll benchmark over `idle` + the ready read end. */
-async function waitBench(mechanism: WaitMechanism, idle: readonly number[], ready: number, timeMs: number): Promise<WaitPoint> {
+/** One benchmark over `idle` + the ready read end of a pipe (`refill` is its write end). */
+async function waitBench(mechanism: WaitMechanism, idle: readonly number[], ready: number, refill: number, timeMs: number): Promise<WaitPoint> {
   const all = [ready, ...idle];
   let fn: () => void;
   let cleanup = (): void => undefined;
@@ -107,6 +111,14 @@ async function waitBench(mechanism: WaitMechanism, idle: readonly number[], read
     }
     fn = () => {
       if (sys.poll(arr, all.length, 0) !== 1) throw new Error('poll did not report exactly the ready fd');
+    };
+  } else if (mechanism === 'sigio') {
+    const buf = sys.allocBuffer(64);
+    fn = () => {
+      // What the sigio strategy's drain does per signal: try every socket.
+      for (const fd of idle) if (sys.recv(fd, buf, 0, 64) !== sys.NEG_EAGAIN) throw new Error('an idle socket was not EAGAIN');
+      if (sys.read(ready, buf, 0, 64) !== 1) throw new Error('the ready fd had not exactly one byte');
+      if (sys.write(refill, buf, 0, 1) !== 1) throw new Error('could not refill the ready fd');
     };
   } else {
     const ep = sys.epollCreate();
@@ -140,6 +152,8 @@ export async function runMicro(o: MicroOptions, log: (line: string) => void): Pr
   const mechanisms: WaitMechanism[] = ['select', 'poll'];
   if (sys.HAVE_EPOLL) mechanisms.push('epoll');
   else out.notes.push('epoll: not available on this platform');
+  mechanisms.push('sigio');
+  out.notes.push('sigio: the scan one SIGIO forces (a recv() on every socket, the ready fd read and refilled), without the signal delivery itself');
 
   // The ready fd: a pipe holding one unread byte is readable forever.
   const [readEnd, writeEnd] = sys.pipe();
@@ -159,7 +173,7 @@ export async function runMicro(o: MicroOptions, log: (line: string) => void): Pr
             }
             out.notes.push(`select: ${n} idle fds requested, ${idle.length} fit below FD_SETSIZE (${sys.FD_SETSIZE})`);
           }
-          const p = await waitBench(m, idle, readEnd, o.timeMs);
+          const p = await waitBench(m, idle, readEnd, writeEnd, o.timeMs);
           out.wait.push(p);
           log(`wait ${m.padEnd(6)} ${String(p.fds).padStart(6)} fds: ${p.nsPerWait.toFixed(0)} ns/wait (±${p.rme.toFixed(1)}%)`);
         } finally {

@@ -52,7 +52,7 @@ export function microWaitChart(m: MicroResults): ChartConfiguration<'line'> {
         title: { display: true, text: 'micro · readiness-wait cost vs watched fds (one ready)', color: TEXT, font: { size: 24, weight: 'bold' } },
         subtitle: {
           display: true,
-          text: [`one non-blocking select/poll/epoll_wait call that returns the single ready fd; tinybench mean over ${m.timeMs} ms per point`, machineLine(m.machine)],
+          text: [`one non-blocking select/poll/epoll_wait call that returns the single ready fd (sigio: the recv() scan a signal forces); tinybench mean over ${m.timeMs} ms per point`, machineLine(m.machine)],
           color: '#444444',
           font: { size: 15 },
           padding: { bottom: 10 },
@@ -95,6 +95,8 @@ export function renderMicroSection(m: MicroResults, chartPath?: string): string 
     'select/poll/epoll_wait call that returns it. select and poll pass every fd to the kernel on every call and the',
     "kernel scans them all, so their cost grows linearly with N; epoll's interest list stays in the kernel and",
     'epoll_wait only reads the ready list, so its cost stays flat (the shape of Kerrisk, TLPI table 63-9).',
+    'sigio has no such call: a plain SIGIO names no fd, so after each signal the server recv()s every socket;',
+    'its column is that scan (signal delivery not included), one syscall per fd in user space: linear too, and steeper.',
     '',
   );
   if (chartPath !== undefined) lines.push(`![readiness-wait cost](${chartPath})`, '');
