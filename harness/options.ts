@@ -3,7 +3,7 @@
  * each bad value becomes a UsageError that names the flag.
  */
 import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
-import { TCP_DRIVERS, type TcpDriver } from '../workloads/echo/driver.js';
+import { TCP_DRIVERS, type TcpDriver } from '../workloads/tcp-driver.js';
 import { workloadNames } from '../workloads/registry.js';
 import { UsageError } from './errors.js';
 

@@ -16,39 +16,19 @@ import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
 import { boundedAll, LoadClock } from '../load-clock.js';
 import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
+import { runOnTcpDriver } from '../tcp-driver.js';
 import { echoMessageSize, fillMessage, firstMismatch } from './message.js';
 
 export { ECHO_DEFAULT_MESSAGE_SIZE, echoMessageSize } from './message.js';
 
-/** Values of DriverOptions.tcpDriver / `bench --tcp-driver`. */
-export const TCP_DRIVERS = ['selector', 'net'] as const;
-export type TcpDriver = (typeof TCP_DRIVERS)[number];
+export { TCP_DRIVERS, type TcpDriver } from '../tcp-driver.js';
 
 /**
  * The echo driver the options ask for. Without `tcpDriver`, the selector
- * driver wherever the FFI Selector layer loads, else node:net; asking for
- * `selector` where it cannot run is an error, never a silent substitute.
+ * driver wherever the FFI Selector layer loads, else node:net (tcp-driver.ts).
  */
-export async function runEchoDriver(opts: DriverOptions): Promise<DriverResult> {
-  const which = opts.tcpDriver;
-  if (which === 'net') return runNetEchoDriver(opts);
-  if (which !== undefined && which !== 'selector') {
-    throw new Error(`unknown tcp driver "${which}" (valid: ${TCP_DRIVERS.join(', ')})`);
-  }
-  let mod: typeof import('./driver-selector.js');
-  try {
-    // Loaded lazily: on a platform without libc/koffi the import itself throws.
-    mod = await import('./driver-selector.js');
-  } catch (err) {
-    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
-    return runNetEchoDriver(opts);
-  }
-  const why = mod.selectorDriverUnavailable();
-  if (why !== undefined) {
-    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
-    return runNetEchoDriver(opts);
-  }
-  return mod.runSelectorEchoDriver(opts);
+export function runEchoDriver(opts: DriverOptions): Promise<DriverResult> {
+  return runOnTcpDriver('echo', opts, runNetEchoDriver);
 }
 
 interface Pending {

@@ -12,6 +12,7 @@ import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
 import { boundedAll, LoadClock } from '../load-clock.js';
 import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
+import { runOnTcpDriver } from '../tcp-driver.js';
 import { PAGE_BYTES } from './page.js';
 import { httpPipelining } from './pipelining.js';
 import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
@@ -31,26 +32,10 @@ export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
 /**
  * Our native driver on the TCP layer `tcpDriver` asks for: the Selector
  * layer (default where it runs; DriverResult.driver "selector:epoll" …) or
- * node:net ("native"), as for echo.
+ * node:net ("native"), as for echo (tcp-driver.ts).
  */
-async function runNativeOnTcpDriver(opts: DriverOptions): Promise<DriverResult> {
-  const tcp = opts.tcpDriver;
-  if (tcp === 'net') return runNativeHttpDriver(opts);
-  if (tcp !== undefined && tcp !== 'selector') throw new Error(`unknown tcp driver "${tcp}" (valid: selector, net)`);
-  let mod: typeof import('../selector-driver.js');
-  try {
-    // Loaded lazily: on a platform without libc/koffi the import itself throws.
-    mod = await import('../selector-driver.js');
-  } catch (err) {
-    if (tcp === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
-    return runNativeHttpDriver(opts);
-  }
-  const why = mod.selectorDriverUnavailable();
-  if (why !== undefined) {
-    if (tcp === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
-    return runNativeHttpDriver(opts);
-  }
-  return mod.runSelectorDriver('http', opts);
+function runNativeOnTcpDriver(opts: DriverOptions): Promise<DriverResult> {
+  return runOnTcpDriver('http', opts, runNativeHttpDriver);
 }
 
 interface HttpConn {
