@@ -206,7 +206,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '- **chat**: by default only 10 clients send (`--chat-senders`), each with one message in flight until the last client has it, so fan-out stays bounded; `extra.deliveriesPerSec` counts message × receiver deliveries; p50/p99 run from send until the last client has the message. Any lost, duplicated or reordered delivery fails the cell.',
     '- **http driver**: `native` (default; µs histograms) or `autocannon` (client.driver in results.json); autocannon records whole milliseconds (each merged at its midpoint, so < 1 ms reads 500 µs): its percentiles have 1 ms resolution.',
     '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
-    '- **server CPU µs/op**: user + system CPU of the server process over the window, divided by ops; lower is more efficient.',
+    '- **server CPU µs/op**: user + system CPU of the server process per second of the window (from /proc, sampled when its start and end reached the harness), divided by ops/s; lower is more efficient.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
     '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables. ' +
