@@ -42,6 +42,10 @@ export interface LoopThreadOptions {
   readonly listenFd: number;
   /** Counter bumped when the loop fails after it was ready. */
   readonly failureCounter: string;
+  /** Raise the loop's stop flag and wake it (self-pipe, eventfd). */
+  readonly wake: () => void;
+  /** Free this side's resources (the waker) once the loop is gone or never started. */
+  readonly release: () => void;
 }
 
 export class LoopThread {
@@ -49,6 +53,7 @@ export class LoopThread {
   /** The loop said 'stopped' or 'fatal': it closed the listener itself. */
   #released = false;
   readonly #stopped: Promise<void>;
+  #stopping: Promise<void> | undefined;
 
   private constructor(
     private readonly o: LoopThreadOptions,
@@ -105,6 +110,7 @@ export class LoopThread {
       });
     } catch (err) {
       if (!thread().#released) sys.close(o.listenFd);
+      o.release();
       throw err;
     }
     return thread();
@@ -116,12 +122,17 @@ export class LoopThread {
   }
 
   /**
-   * `wake` raises the loop's stop flag and wakes it. Waits for the loop to
-   * stop (counted as 'errors: stop deadline' past STOP_DEADLINE_MS), then
-   * ends the thread.
+   * Wake the loop with its stop flag raised, wait for it to stop (counted as
+   * 'errors: stop deadline' past STOP_DEADLINE_MS), end the thread, release.
+   * Idempotent; the counters stay readable afterwards (serve prints them).
    */
-  async stop(wake: () => void): Promise<void> {
-    wake();
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.o.wake();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       this.#stopped.then(() => false),
@@ -137,5 +148,6 @@ export class LoopThread {
       this.#released = true;
       sys.close(this.o.listenFd);
     }
+    this.o.release();
   }
 }

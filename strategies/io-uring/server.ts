@@ -18,10 +18,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export function createIoUringServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   let thread: LoopThread | undefined;
-  let wakeFd = -1;
-  let control: Int32Array | undefined;
   let listening = false;
-  let closing: Promise<void> | undefined;
   const one = sys.allocBuffer(8);
   one.writeBigUInt64LE(1n, 0);
 
@@ -37,31 +34,23 @@ export function createIoUringServer(spec: ProtocolSpec, opts: StrategyOptions): 
       const l = sys.listenTcp(ip, port, opts.backlog, { nonBlocking: false, sndbuf: opts.sndbufBytes });
       const efd = blockingEventfd();
       const sab = new SharedArrayBuffer(4);
+      const control = new Int32Array(sab);
       const data: UringLoopData = { spec, opts, listenFd: l.fd, wakeFd: efd, control: sab };
-      try {
-        thread = await LoopThread.start({ name: 'io-uring', url: WORKER_URL, workerData: data, listenFd: l.fd, failureCounter: 'errors: loop' });
-      } catch (err) {
-        closeFd(efd);
-        throw err;
-      }
-      wakeFd = efd;
-      control = new Int32Array(sab);
+      thread = await LoopThread.start({
+        name: 'io-uring',
+        url: WORKER_URL,
+        workerData: data,
+        listenFd: l.fd,
+        failureCounter: 'errors: loop',
+        wake: () => {
+          Atomics.store(control, 0, 1);
+          sys.write(efd, one, 0, 8);
+        },
+        release: () => closeFd(efd),
+      });
       return { host: l.host, port: l.port };
     },
 
-    async close() {
-      const t = thread;
-      if (t === undefined) return;
-      // Idempotent; the counters stay readable afterwards (serve prints them).
-      if (closing !== undefined) return closing;
-      closing = t.stop(() => {
-        if (control !== undefined) Atomics.store(control, 0, 1);
-        if (wakeFd >= 0) sys.write(wakeFd, one, 0, 8);
-      }).then(() => {
-        if (wakeFd >= 0) closeFd(wakeFd);
-        wakeFd = -1;
-      });
-      return closing;
-    },
+    close: () => thread?.stop() ?? Promise.resolve(),
   };
 }

@@ -19,10 +19,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 export function createReactorServer(name: string, loop: LoopKind, spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   let thread: LoopThread | undefined;
-  let waker: sys.Waker | undefined;
-  let control: Int32Array | undefined;
   let listening = false;
-  let closing: Promise<void> | undefined;
 
   return {
     name,
@@ -33,30 +30,25 @@ export function createReactorServer(name: string, loop: LoopKind, spec: Protocol
       listening = true;
       const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
       const l = sys.listenTcp(ip, port, opts.backlog, { sndbuf: opts.sndbufBytes });
-      const w = new sys.Waker();
+      const waker = new sys.Waker();
       const sab = new SharedArrayBuffer(4);
-      const data: ReactorWorkerData = { loop, spec, opts, listenFd: l.fd, wakeFd: w.readFd, control: sab };
-      try {
-        thread = await LoopThread.start({ name, url: WORKER_URL, workerData: data, listenFd: l.fd, failureCounter: 'errors: reactor' });
-      } catch (err) {
-        w.close();
-        throw err;
-      }
-      waker = w;
-      control = new Int32Array(sab);
+      const control = new Int32Array(sab);
+      const data: ReactorWorkerData = { loop, spec, opts, listenFd: l.fd, wakeFd: waker.readFd, control: sab };
+      thread = await LoopThread.start({
+        name,
+        url: WORKER_URL,
+        workerData: data,
+        listenFd: l.fd,
+        failureCounter: 'errors: reactor',
+        wake: () => {
+          Atomics.store(control, CONTROL_STOP, 1);
+          waker.wake();
+        },
+        release: () => waker.close(),
+      });
       return { host: l.host, port: l.port };
     },
 
-    async close() {
-      const t = thread;
-      if (t === undefined) return;
-      // Idempotent; the counters stay readable afterwards (serve prints them).
-      if (closing !== undefined) return closing;
-      closing = t.stop(() => {
-        if (control !== undefined) Atomics.store(control, CONTROL_STOP, 1);
-        waker?.wake();
-      }).then(() => waker?.close());
-      return closing;
-    },
+    close: () => thread?.stop() ?? Promise.resolve(),
   };
 }
