@@ -38,24 +38,44 @@ export class LoadClock {
   }
 
   /**
-   * Open loop: issue op k at t0 + k/rate (t0 = now), whatever the replies
-   * do, until the window closes; latency then counts from `intended`.
-   * `issue` returns false when no connection could take the op: if it was
-   * due inside the window, `onUnsent` counts it — never dropped silently.
+   * Open loop: op k is due at t0 + k/rate (t0 = now), whatever the replies
+   * do, until the window closes; latency then counts from its intended time.
+   * Ops go round-robin to the first `limit` entries of `pool` (default: all)
+   * that are `usable`; an op none could take is counted by `onUnsent` if it
+   * was due inside the window — never dropped silently.
    */
-  openLoop(rate: number, issue: (intended: number) => boolean, onUnsent: () => void): void {
+  openLoop<C>(o: {
+    rate: number;
+    pool: readonly (C | undefined)[];
+    limit?: number;
+    usable: (c: C) => boolean;
+    send: (c: C, intended: number) => void;
+    onUnsent: () => void;
+  }): void {
     const t0 = performance.now();
     let issued = 0;
+    let rr = 0;
+    const issue = (intended: number): boolean => {
+      const n = o.limit ?? o.pool.length;
+      for (let tries = n; tries > 0; tries--) {
+        const c = o.pool[rr++ % n];
+        if (c !== undefined && o.usable(c)) {
+          o.send(c, intended);
+          return true;
+        }
+      }
+      return false;
+    };
     const tick = (): void => {
       if (!this.running) return;
       // Ops 0..due-1 are due by now. (floor(elapsed·rate) without the +1
       // sent every op one interval late and timed it from its intended
       // time: 10 ms of phantom latency at 100 ops/s.)
-      const due = Math.floor(((performance.now() - t0) / 1000) * rate) + 1;
+      const due = Math.floor(((performance.now() - t0) / 1000) * o.rate) + 1;
       while (issued < due) {
-        const intended = t0 + (issued / rate) * 1000;
+        const intended = t0 + (issued / o.rate) * 1000;
         issued++;
-        if (!issue(intended) && this.inWindow(intended)) onUnsent();
+        if (!issue(intended) && this.inWindow(intended)) o.onUnsent();
       }
       const timer = setTimeout(() => {
         this.#timers.delete(timer);

@@ -191,21 +191,15 @@ export async function runChatDriver(opts: DriverOptions): Promise<DriverResult> 
       if (c?.alive === true) send(c, t0);
     }
   } else {
-    let rr = 0;
-    clock.openLoop(
-      opts.rate ?? 0,
-      (intended) => {
-        for (let tries = 0; tries < senders; tries++) {
-          const c = clients[rr++ % senders];
-          if (c?.alive === true) {
-            send(c, intended);
-            return true;
-          }
-        }
-        return false;
-      },
-      () => bumpError(errors, 'unsent'),
-    );
+    // Only the first `senders` clients send; the others only receive.
+    clock.openLoop({
+      rate: opts.rate ?? 0,
+      pool: clients,
+      limit: senders,
+      usable: (c) => c.alive,
+      send,
+      onUnsent: () => bumpError(errors, 'unsent'),
+    });
   }
 
   await measuring;

@@ -160,21 +160,13 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
     const t0 = performance.now();
     for (const c of conns) if (c.alive) send(c, t0);
   } else {
-    let rr = 0;
-    clock.openLoop(
-      opts.rate ?? 0,
-      (intended) => {
-        for (let tries = conns.length; tries > 0; tries--) {
-          const c = conns[rr++ % conns.length];
-          if (c?.alive === true) {
-            send(c, intended);
-            return true;
-          }
-        }
-        return false;
-      },
-      () => bumpError(errors, 'unsent'),
-    );
+    clock.openLoop({
+      rate: opts.rate ?? 0,
+      pool: conns,
+      usable: (c) => c.alive,
+      send,
+      onUnsent: () => bumpError(errors, 'unsent'),
+    });
   }
 
   await measuring;

@@ -159,21 +159,13 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     const t0 = performance.now();
     for (const c of live()) sendN(c, depth, t0);
   } else {
-    let rr = 0;
-    clock.openLoop(
-      opts.rate ?? 0,
-      (intended) => {
-        for (let tries = conns.length; tries > 0; tries--) {
-          const c = conns[rr++ % conns.length];
-          if (c?.alive === true && !c.closing) {
-            sendN(c, 1, intended);
-            return true;
-          }
-        }
-        return false;
-      },
-      () => bumpError(errors, 'unsent'),
-    );
+    clock.openLoop({
+      rate: opts.rate ?? 0,
+      pool: conns,
+      usable: (c) => c.alive && !c.closing,
+      send: (c, intended) => sendN(c, 1, intended),
+      onUnsent: () => bumpError(errors, 'unsent'),
+    });
   }
 
   await measuring;
