@@ -17,7 +17,10 @@
  *   back to SIGIO. Hence the next point.
  * - The cost grows with the number of fds: each signal scans all of them, a
  *   recv syscall per connection, like poll() but done in user space one
- *   syscall at a time. The benchmark at 100 vs 1,000 connections shows it.
+ *   syscall at a time. `iomodels micro` measures that scan next to
+ *   select/poll/epoll: 5.9 µs at 11 fds, 463 µs at 1,001, 6.35 ms at 10,001.
+ *   Under closed-loop load most sockets are busy, so a scan finds much work
+ *   and the sweep's CPU per op stays near epoll's; idle fds are what cost.
  *
  * Signals, Node and the libuv signal pipe. Node runs no JS in a signal
  * handler: libuv's handler writes a 16-byte message per delivery into a
