@@ -84,8 +84,8 @@ export const MARKERS = {
   clientBound: { pointStyle: 'circle' as Shape, text: 'client-bound (hollow)' },
 } as const;
 
-const TEXT = '#222222';
-const GRID = '#e3e3e3';
+export const TEXT = '#222222';
+export const GRID = '#e3e3e3';
 const MARKER_GREY = '#555555';
 
 function fileSafe(s: string): string {
@@ -133,7 +133,7 @@ function findGroup(v: WorkloadView, strategy: string, connections: number): Cell
 }
 
 /** Base options every chart shares: fixed size, no animation, readable fonts. */
-function baseOptions(title: string, subtitle: string[]): NonNullable<ChartConfiguration<'line'>['options']> {
+export function baseOptions(title: string, subtitle: string[]): NonNullable<ChartConfiguration<'line'>['options']> {
   return {
     responsive: false,
     animation: false,

@@ -6,11 +6,9 @@
 import type { ChartConfiguration, Scale, Tick } from 'chart.js';
 import type { MicroResults } from '../harness/micro.js';
 import { machineLine } from '../harness/machine.js';
-import { CHART_HEIGHT, CHART_WIDTH, niceLogCeil, niceLogFloor } from './charts.js';
+import { baseOptions, CHART_HEIGHT, CHART_WIDTH, GRID, niceLogCeil, niceLogFloor, TEXT } from './charts.js';
 import { strategyColour } from './palette.js';
 
-const TEXT = '#222222';
-const GRID = '#e3e3e3';
 
 export const MICRO_CHART_FILE = 'micro-wait.png';
 
@@ -43,23 +41,10 @@ export function microWaitChart(m: MicroResults): ChartConfiguration<'line'> {
       })),
     },
     options: {
-      responsive: false,
-      animation: false,
-      devicePixelRatio: 1,
-      color: TEXT,
-      layout: { padding: { left: 16, right: 24, top: 8, bottom: 12 } },
-      plugins: {
-        title: { display: true, text: 'micro · readiness-wait cost vs watched fds (one ready)', color: TEXT, font: { size: 24, weight: 'bold' } },
-        subtitle: {
-          display: true,
-          text: [`one non-blocking select/poll/epoll_wait call that returns the single ready fd (sigio: the recv() scan a signal forces); tinybench mean over ${m.timeMs} ms per point`, machineLine(m.machine)],
-          color: '#444444',
-          font: { size: 15 },
-          padding: { bottom: 10 },
-        },
-        legend: { position: 'bottom', labels: { color: TEXT, font: { size: 15 }, usePointStyle: true, padding: 14 } },
-        tooltip: { enabled: false },
-      },
+      ...baseOptions('micro · readiness-wait cost vs watched fds (one ready)', [
+        `one non-blocking select/poll/epoll_wait call that returns the single ready fd (sigio: the recv() scan a signal forces); tinybench mean over ${m.timeMs} ms per point`,
+        machineLine(m.machine),
+      ]),
       scales: {
         x: {
           type: 'logarithmic',
