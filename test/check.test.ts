@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Cell, Results } from '../harness/results.js';
+import { testCell, testResults } from './helpers/fixtures.js';
 import { CLI } from './helpers/serve.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-check-'));
@@ -25,9 +26,8 @@ interface Group {
 }
 
 function cell(g: Group, rep: number, ops: number): Cell {
-  return {
+  return testCell({
     strategy: g.strategy ?? 'libuv',
-    workload: 'echo',
     connections: g.connections ?? 100,
     established: g.connections ?? 100,
     rep,
@@ -36,15 +36,8 @@ function cell(g: Group, rep: number, ops: number): Cell {
     clientBound: g.clientBound ?? false,
     ops: Math.round(ops),
     opsPerSec: g.failed === true ? 0 : ops,
-    bytesPerSec: ops * 128,
-    windowSec: 1,
-    latencyUs: { p50: 50, p90: 80, p99: 120, p999: 300, max: 900, mean: 60, count: Math.round(ops), histogram: '' },
-    errors: {},
-    server: { cpuSeconds: 0.9, cpuUsPerOp: 1, cpuPercent: 90, peakRssBytes: 5e7, peakThreads: 7, peakFds: 120, counters: {}, killed: false },
     client: { cpuPercent: g.clientBound === true ? 97 : 60, driver: 'net' },
-    extra: {},
-    startedAt: '2026-01-01T00:00:00.000Z',
-  };
+  });
 }
 
 function results(groups: Group[], protocol: Record<string, number> = { messageSize: 64 }): Results {
@@ -57,29 +50,15 @@ function results(groups: Group[], protocol: Record<string, number> = { messageSi
       if (v !== undefined) cells.push(cell(g, rep, v));
     }
   }
-  return {
-    schemaVersion: 1,
-    tool: { name: 'iomodels', version: '0.1.0' },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:01:00.000Z',
-    complete: true,
-    machine: { cpuModel: 'test', cores: 2, kernel: 'Linux 6', platform: 'linux', arch: 'x64', node: 'v20', ulimitN: 20000, totalMemBytes: 1e9, hostname: 'h' },
-    plan: {
-      strategies: [...new Set(groups.map((g) => g.strategy ?? 'libuv'))],
-      workloads: ['echo'],
-      connections: [100],
-      durationSec: 1,
-      warmupSec: 0.5,
-      repeat: reps,
-      rate: 0,
-      serverCpus: '0',
-      clientCpus: '1',
-      protocol,
-      timeoutMs: 5000,
-      maxServerRssBytes: 2 ** 30,
-    },
-    cells,
-  };
+  return testResults(cells, {
+    strategies: [...new Set(groups.map((g) => g.strategy ?? 'libuv'))],
+    connections: [100],
+    warmupSec: 0.5,
+    repeat: reps,
+    serverCpus: '0',
+    clientCpus: '1',
+    protocol,
+  });
 }
 
 let n = 0;

@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { Cell, Results } from '../harness/results.js';
 import { MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
+import { testCell, testResults } from './helpers/fixtures.js';
 import { CLI } from './helpers/serve.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-flags-'));
@@ -27,48 +27,7 @@ const NO_SUCH_PID = String(2 ** 22 + 1);
 
 /** A results file `report` and `check` accept: one libuv/echo/1 cell. */
 function resultsFile(): string {
-  const cell: Cell = {
-    strategy: 'libuv',
-    workload: 'echo',
-    connections: 1,
-    established: 1,
-    rep: 0,
-    status: 'ok',
-    clientBound: false,
-    ops: 1000,
-    opsPerSec: 1000,
-    bytesPerSec: 64_000,
-    windowSec: 1,
-    latencyUs: { p50: 50, p90: 80, p99: 120, p999: 300, max: 900, mean: 60, count: 1000, histogram: '' },
-    errors: {},
-    server: { cpuSeconds: 0.5, cpuUsPerOp: 500, cpuPercent: 50, peakRssBytes: 5e7, peakThreads: 7, peakFds: 20, counters: {}, killed: false },
-    client: { cpuPercent: 40, driver: 'net' },
-    extra: {},
-    startedAt: '2026-01-01T00:00:00.000Z',
-  };
-  const results: Results = {
-    schemaVersion: 1,
-    tool: { name: 'iomodels', version: '0.1.0' },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:00:02.000Z',
-    complete: true,
-    machine: { cpuModel: 'test', cores: 2, kernel: 'Linux 6', platform: 'linux', arch: 'x64', node: 'v20', ulimitN: 20000, totalMemBytes: 1e9, hostname: 'h' },
-    plan: {
-      strategies: ['libuv'],
-      workloads: ['echo'],
-      connections: [1],
-      durationSec: 1,
-      warmupSec: 0,
-      repeat: 1,
-      rate: 0,
-      serverCpus: '',
-      clientCpus: '',
-      protocol: { messageSize: 64 },
-      timeoutMs: 5000,
-      maxServerRssBytes: 2 ** 30,
-    },
-    cells: [cell],
-  };
+  const results = testResults([testCell({ connections: 1, established: 1 })], { connections: [1] });
   const p = path.join(dir, 'results.json');
   writeFileSync(p, JSON.stringify(results));
   return p;

@@ -1,31 +1,8 @@
 /** report.md shows the achieved open-loop rate against its target, and flags client-bound cells. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Cell } from '../harness/results.js';
 import { renderCellTable } from '../reports/markdown.js';
-
-function cell(over: Partial<Cell>): Cell {
-  return {
-    strategy: 'libuv',
-    workload: 'echo',
-    connections: 10,
-    established: 10,
-    rep: 0,
-    status: 'ok',
-    clientBound: false,
-    ops: 1000,
-    opsPerSec: 1000,
-    bytesPerSec: 128_000,
-    windowSec: 1,
-    latencyUs: { p50: 50, p90: 80, p99: 120, p999: 300, max: 900, mean: 60, count: 1000, histogram: '' },
-    errors: {},
-    server: { cpuSeconds: 0.1, cpuUsPerOp: 100, cpuPercent: 10, peakRssBytes: 5e7, peakThreads: 7, peakFds: 20, counters: {}, killed: false },
-    client: { cpuPercent: 20, driver: 'net' },
-    extra: {},
-    startedAt: '2026-01-01T00:00:00.000Z',
-    ...over,
-  };
-}
+import { testCell as cell } from './helpers/fixtures.js';
 
 test('open-loop cells get an achieved/target column', () => {
   const md = renderCellTable([cell({ opsPerSec: 1960, targetRate: 2000, achievedRatio: 0.98 }), cell({ opsPerSec: 700, targetRate: 2000, achievedRatio: 0.35 })]);

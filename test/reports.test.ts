@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ChartDataset } from 'chart.js';
-import { SCHEMA_VERSION, type Cell, type Results } from '../harness/results.js';
+import type { Cell, Results } from '../harness/results.js';
 import { encodeHistogram, newHistogram, recordUs, summarize } from '../workloads/latency.js';
 import { estimate, groupCells, mulberry32 } from '../reports/aggregate.js';
 import { CHART_HEIGHT, CHART_WIDTH, niceLogCeil, niceLogFloor, percentileLabel, planCharts, type ChartSpec, type ErrorBar } from '../reports/charts.js';
@@ -17,6 +17,7 @@ import { renderReport } from '../reports/markdown.js';
 import { strategyColour } from '../reports/palette.js';
 import { renderChart } from '../reports/render.js';
 import { writeReport } from '../reports/write.js';
+import { testCell, testResults } from './helpers/fixtures.js';
 
 const STRATEGIES = ['libuv', 'epoll', 'select', 'blocking'];
 const CONNECTIONS = [10, 100, 1000];
@@ -32,26 +33,20 @@ function cell(strategy: string, workload: string, connections: number, rep: numb
   const histogram = encodeHistogram(h);
   h.destroy();
   const ops = Math.round((20_000 + 1_000 * STRATEGIES.indexOf(strategy) + 500 * rep) * Math.log10(connections));
-  return {
+  return testCell({
     strategy,
     workload,
     connections,
     established: connections,
     rep,
-    status: 'ok',
-    clientBound: false,
     ops,
     opsPerSec: ops,
     bytesPerSec: ops * 128,
-    windowSec: 1,
     latencyUs: { ...summary, histogram },
-    errors: {},
     server: { cpuSeconds: 0.5, cpuUsPerOp: 5e5 / ops, cpuPercent: 50, peakRssBytes: (60 + connections / 10) * 2 ** 20, peakThreads: strategy === 'blocking' ? connections + 2 : 7, peakFds: connections + 20, counters: {}, killed: false },
     client: { cpuPercent: 40, driver: 'net' },
-    extra: {},
-    startedAt: '2026-01-01T00:00:00.000Z',
     ...over,
-  };
+  });
 }
 
 function fixture(): Results {
@@ -73,16 +68,18 @@ function fixture(): Results {
       cells.push(cell(s, 'chat', n, 0, { extra: { deliveries: n * 1000, deliveriesPerSec: n * 1000, deliveryP99Us: 300 + n, deliveryP50Us: 80 + n } }));
     }
   }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'iomodels', version: '0.0.0-test' },
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:10:00.000Z',
-    complete: true,
-    machine: { cpuModel: 'Test CPU', cores: 2, kernel: 'Linux 6.0', platform: 'linux', arch: 'x64', node: 'v20.0.0', ulimitN: 20000, totalMemBytes: 2 ** 33, hostname: 'test' },
-    plan: { strategies: STRATEGIES, workloads: ['echo', 'chat'], connections: CONNECTIONS, durationSec: 3, warmupSec: 1, repeat: REPEAT, rate: 0, serverCpus: '0', clientCpus: '1', protocol: {}, timeoutMs: 5000, maxServerRssBytes: 2 ** 31 },
-    cells,
-  };
+  return testResults(cells, {
+    strategies: STRATEGIES,
+    workloads: ['echo', 'chat'],
+    connections: CONNECTIONS,
+    durationSec: 3,
+    warmupSec: 1,
+    repeat: REPEAT,
+    serverCpus: '0',
+    clientCpus: '1',
+    protocol: {},
+    maxServerRssBytes: 2 ** 31,
+  });
 }
 
 /** Width and height from a PNG's IHDR, after checking the signature. */

@@ -3,24 +3,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { runCell } from '../harness/runner.js';
-import type { Plan } from '../harness/results.js';
 import { stopChild } from '../harness/spawn.js';
 import { decodeHistogram } from '../workloads/latency.js';
+import { testPlan } from './helpers/fixtures.js';
 
-const plan: Plan = {
-  strategies: ['libuv'],
-  workloads: ['echo'],
-  connections: [10],
-  durationSec: 1,
-  warmupSec: 0.3,
-  repeat: 1,
-  rate: 0,
-  serverCpus: '',
-  clientCpus: '',
-  protocol: { messageSize: 64 },
-  timeoutMs: 5000,
-  maxServerRssBytes: 8 * 2 ** 30,
-};
+const plan = testPlan({ maxServerRssBytes: 8 * 2 ** 30 });
 
 test('a libuv × echo cell measures ops, latency, server and client CPU', async () => {
   const cell = await runCell({ strategy: 'libuv', workload: 'echo', connections: 10, rep: 0, plan, host: '127.0.0.1' });

@@ -4,21 +4,10 @@ import { test } from 'node:test';
 import { runCell } from '../harness/runner.js';
 import type { Plan } from '../harness/results.js';
 import { decodeHistogram } from '../workloads/latency.js';
+import { testPlan } from './helpers/fixtures.js';
 
-const plan = (workloads: string[], protocol: Plan['protocol'] = {}): Plan => ({
-  strategies: ['libuv'],
-  workloads,
-  connections: [10],
-  durationSec: 1,
-  warmupSec: 0.3,
-  repeat: 1,
-  rate: 0,
-  serverCpus: '',
-  clientCpus: '',
-  protocol: { messageSize: 64, ...protocol },
-  timeoutMs: 5000,
-  maxServerRssBytes: 8 * 2 ** 30,
-});
+const plan = (workloads: string[], protocol: Plan['protocol'] = {}): Plan =>
+  testPlan({ workloads, protocol: { messageSize: 64, ...protocol }, maxServerRssBytes: 8 * 2 ** 30 });
 
 test('a libuv × chat cell: messages, deliveries to every client, delivery latency', async () => {
   const p = plan(['chat'], { chatSenders: 3 });
