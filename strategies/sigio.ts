@@ -114,10 +114,15 @@ export function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): St
   let resumeAccept = 0;
   let stop: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
+  // Without the mask, bursts of signals can overflow libuv's signal pipe
+  // (see the header): say so once rather than degrade silently.
+  const maskRc = LINUX ? sys.blockSignal(sys.SIGIO, false) : 0;
+  const canMask = LINUX && maskRc === 0;
+  if (maskRc < 0) bump(counters, `errors: SIGIO mask ${sys.errnoName(-maskRc)}`);
 
   /** One drain with SIGIO blocked in this thread (see the header). Returns the work done. */
   const drain = (): number => {
-    const masked = LINUX && sys.blockSignal(sys.SIGIO, true) === 0;
+    const masked = canMask && sys.blockSignal(sys.SIGIO, true) === 0;
     try {
       return drainAll();
     } finally {
