@@ -28,6 +28,11 @@ export interface Plan {
   workloads: string[];
   connections: number[];
   /**
+   * Idle connections held open beside the active ones, a sweep dimension
+   * like `connections` (absent: [0], files written before it existed).
+   */
+  idle?: number[];
+  /**
    * Per-workload connection counts that replace `connections` for that
    * workload (e.g. chat, whose join phase alone costs N² deliveries).
    */
@@ -81,6 +86,24 @@ export interface ServerMetrics {
   counters: Record<string, number>;
   /** The server needed SIGKILL after SIGTERM: a fault. */
   killed: boolean;
+  /**
+   * A strategy with a start-up phase (blocking: starting its pool threads)
+   * does it before the load starts; this is what it cost, reported as a
+   * figure of its own rather than hidden in the window.
+   */
+  startup?: StartupMetrics;
+}
+
+export interface StartupMetrics {
+  /** Wall time from listen() until every prestarted resource was ready, ms. */
+  ms: number;
+  /** Threads started ahead of the load (blocking: min(connections, --max-threads)). */
+  threads: number;
+  /**
+   * How long the warm-up was held past --warmup until every active
+   * connection was served (blocking: had its thread), ms; 0 when it was not.
+   */
+  warmupHeldMs: number;
 }
 
 export interface ClientMetrics {
@@ -98,6 +121,17 @@ export interface Cell {
   connections: number;
   /** Connections alive when the measured window opened. */
   established: number;
+  /**
+   * Idle connections asked for: opened and established before the warm-up,
+   * silent through the window (http: one request answered, then keep-alive).
+   * Part of the cell's key with strategy, workload and connections; absent
+   * means 0 (files written before it existed).
+   */
+  idle?: number;
+  /** Idle connections that completed their handshake (http: and their one response). */
+  idleEstablished?: number;
+  /** Idle connections still open when the window closed; fewer than `idle` caps the cell. */
+  idleOpen?: number;
   /** 0-based repetition index. */
   rep: number;
   status: CellStatus;

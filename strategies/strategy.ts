@@ -19,6 +19,14 @@ export interface StrategyOptions {
    * send() return short counts and EAGAIN early (the write-queue path).
    */
   readonly sndbufBytes: number;
+  /**
+   * Connections the cell will serve at once. A strategy with a start-up
+   * phase gets ready for that many before listen() resolves, as real
+   * thread-per-connection servers keep spare threads (Apache's StartServers,
+   * Tomcat's minSpareThreads): blocking starts min(prestart, maxThreads)
+   * pool threads. 0: no preparation.
+   */
+  readonly prestart: number;
   /** Strategy-specific knobs (e.g. blocking's maxThreads); JSON-safe. */
   readonly extra: Readonly<Record<string, string | number | boolean>>;
 }
@@ -27,6 +35,7 @@ export const DEFAULT_STRATEGY_OPTIONS: StrategyOptions = {
   writeQueueCap: DEFAULT_WRITE_QUEUE_CAP,
   backlog: 4096,
   sndbufBytes: 0,
+  prestart: 0,
   extra: {},
 };
 
@@ -46,6 +55,16 @@ export interface StrategyServer {
   close(): Promise<void>;
   /** A snapshot of the counters (may lag a worker thread by a moment). */
   counters(): ServerCounters;
+  /**
+   * Connections being served right now, for a strategy with a start-up
+   * phase (blocking: connections that hold a thread). The harness holds the
+   * warm-up until this reaches the cell's active connections, so the window
+   * measures the model in its steady state. Absent: every accepted
+   * connection is served at once.
+   */
+  serving?(): number;
+  /** What the start-up phase cost (absent: the strategy has none). */
+  startup?(): { ms: number; threads: number };
 }
 
 export type StrategyFactory = (protocol: ProtocolSpec, opts: StrategyOptions) => StrategyServer;
