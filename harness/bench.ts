@@ -7,12 +7,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findStrategy, supportsWorkload } from '../strategies/registry.js';
+import { findWorkload } from '../workloads/registry.js';
 import { renderReport } from '../reports/markdown.js';
 import { writeReport } from '../reports/write.js';
 import { fmtRate } from '../reports/format.js';
 import { machineInfo } from './machine.js';
 import { runMicro, type MicroOptions } from './micro.js';
-import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkNodeVersion, checkOutDir } from './preflight.js';
+import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkMemory, checkNodeVersion, checkOutDir } from './preflight.js';
 import { SCHEMA_VERSION, type Cell, type Plan, type Results } from './results.js';
 import { runCell, type CellSpec } from './runner.js';
 import { stopAllChildren } from './spawn.js';
@@ -40,18 +41,34 @@ export interface BenchOutcome {
   exitCode: number;
 }
 
-/** Cells in run order: rep, workload, connections, then strategy innermost. */
+/**
+ * The idle counts a (workload, connections) cell runs at: the plan's idle
+ * sweep where it applies (a workload with idle connections, at the active
+ * counts and workloads the plan names), else just 0.
+ */
+export function idleCounts(plan: Plan, workload: string, connections: number): number[] {
+  const sweep = plan.idle ?? [0];
+  const applies =
+    findWorkload(workload)?.idle !== undefined &&
+    (plan.idleWorkloads?.includes(workload) ?? true) &&
+    (plan.idleConnections?.includes(connections) ?? true);
+  return applies ? sweep : [0];
+}
+
+/** Cells in run order: rep, workload, connections, idle, then strategy innermost. */
 export function planCells(plan: Plan, host: string): CellSpec[] {
   const specs: CellSpec[] = [];
   for (let rep = 0; rep < plan.repeat; rep++) {
     for (const workload of plan.workloads) {
       for (const connections of plan.connectionsByWorkload?.[workload] ?? plan.connections) {
-        for (const strategy of plan.strategies) {
-          const info = findStrategy(strategy);
-          const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
-          if (!runnable) continue;
-          const serveArgs = plan.strategyArgs?.[strategy];
-          specs.push({ strategy, workload, connections, rep, plan, host, ...(serveArgs === undefined ? {} : { serveArgs }) });
+        for (const idle of idleCounts(plan, workload, connections)) {
+          for (const strategy of plan.strategies) {
+            const info = findStrategy(strategy);
+            const runnable = strategy === 'external' ? plan.target !== undefined : info !== undefined && supportsWorkload(info, workload);
+            if (!runnable) continue;
+            const extra = plan.strategyOptions?.[strategy];
+            specs.push({ strategy, workload, connections, idle, rep, plan, host, ...(extra === undefined ? {} : { strategyExtra: extra }) });
+          }
         }
       }
     }
@@ -61,9 +78,16 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
 
 export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
   checkNodeVersion();
-  const maxConn = Math.max(...o.plan.connections, ...Object.values(o.plan.connectionsByWorkload ?? {}).flat());
-  checkFdLimit(maxConn);
-  checkEphemeralPorts(maxConn);
+  // The largest cell: its active and idle connections together.
+  let worst = { active: 0, idle: 0 };
+  for (const w of o.plan.workloads) {
+    for (const c of o.plan.connectionsByWorkload?.[w] ?? o.plan.connections) {
+      for (const i of idleCounts(o.plan, w, c)) if (c + i > worst.active + worst.idle) worst = { active: c, idle: i };
+    }
+  }
+  checkFdLimit(worst.active, worst.idle);
+  checkEphemeralPorts(worst.active, worst.idle);
+  checkMemory(worst.active, worst.idle);
   checkCpuList('--server-cpus', o.plan.serverCpus);
   checkCpuList('--client-cpus', o.plan.clientCpus);
   for (const s of o.plan.strategies) {
@@ -85,7 +109,7 @@ function cellLine(c: Cell): string {
   const st = c.status === 'ok' ? '' : ` [${c.status}${c.reason ? `: ${c.reason}` : ''}]`;
   const cb = c.clientBound ? ' [client-bound]' : '';
   return (
-    `${c.strategy} ${c.workload} c=${c.connections} rep=${c.rep}: ${fmtRate(c.opsPerSec)} ops/s, ` +
+    `${c.strategy} ${c.workload} c=${c.connections}${(c.idle ?? 0) > 0 ? ` idle=${c.idle ?? 0}` : ''} rep=${c.rep}: ${fmtRate(c.opsPerSec)} ops/s, ` +
     `p99 ${c.latencyUs.p99} µs, server ${c.server.cpuUsPerOp.toFixed(1)} µs/op, client CPU ${c.client.cpuPercent.toFixed(0)}%${cb}${st}`
   );
 }
@@ -130,10 +154,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       if (spec === undefined) continue;
       const done = performance.now() - t0;
       const left = i === 0 ? specs.length * (o.plan.warmupSec + o.plan.durationSec + 1.5) * 1000 : (done / i) * (specs.length - i);
-      const label = `[${i + 1}/${specs.length}] ${spec.strategy} ${spec.workload} c=${spec.connections} rep ${spec.rep + 1}/${o.plan.repeat}, ETA ${eta(left)}`;
+      const idle = spec.idle > 0 ? ` idle=${spec.idle}` : '';
+      const label = `[${i + 1}/${specs.length}] ${spec.strategy} ${spec.workload} c=${spec.connections}${idle} rep ${spec.rep + 1}/${o.plan.repeat}, ETA ${eta(left)}`;
       if (o.tty) process.stderr.write(`\r\x1b[2K${label}`);
-      const cellPromise = runCell(spec);
-      const cell = await cellPromise;
+      const cell = await runCell(spec);
       if (interrupted) break;
       results.cells.push(cell);
       save();

@@ -16,7 +16,7 @@ import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from
 import { runBench } from './bench.js';
 import { UsageError } from './errors.js';
 import { runCheck } from './check.js';
-import { byteSize, cellRef, intList, isLoopback, MAX_CONNECTIONS, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
+import { byteSize, cellRef, countList, intList, isLoopback, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
 import type { Plan } from './results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
@@ -96,6 +96,33 @@ function poolServeArgs(extra: Record<string, number>): string[] {
   if (extra['maxQueue'] !== undefined) args.push('--max-queue', String(extra['maxQueue']));
   if (extra['sendTimeoutMs'] !== undefined) args.push('--send-timeout', String(extra['sendTimeoutMs']));
   return args;
+}
+
+/**
+ * `--idle`, `--idle-connections`, `--idle-workloads` as plan fields. A
+ * non-zero idle count that no chosen workload can hold is an error, not a
+ * sweep that silently runs without it.
+ */
+function idleSweep(argv: Record<string, unknown>, workloads: readonly string[]): Pick<Plan, 'idle' | 'idleConnections' | 'idleWorkloads'> {
+  const idle = countList('--idle', argv['idle'] ?? '0');
+  const out: Pick<Plan, 'idle' | 'idleConnections' | 'idleWorkloads'> = { idle };
+  const holders = workloads.filter((w) => WORKLOADS.find((x) => x.name === w)?.idle !== undefined);
+  if (argv['idleWorkloads'] !== undefined) {
+    const named = workloadList('--idle-workloads', argv['idleWorkloads']);
+    for (const w of named) {
+      if (!workloads.includes(w)) throw new UsageError(`--idle-workloads ${w} is not in --workloads ${workloads.join(',')}`);
+      if (!holders.includes(w)) throw new UsageError(`--idle-workloads ${w}: this workload has no idle connections (those that do: ${WORKLOADS.filter((x) => x.idle !== undefined).map((x) => x.name).join(', ')})`);
+    }
+    out.idleWorkloads = named;
+  }
+  if (argv['idleConnections'] !== undefined) out.idleConnections = intList('--idle-connections', argv['idleConnections']);
+  if (idle.some((n) => n > 0) && holders.length === 0) {
+    throw new UsageError(`--idle ${idle.join(',')}: none of --workloads ${workloads.join(',')} has idle connections (echo and http do; a chat client gets every broadcast)`);
+  }
+  if (idle.every((n) => n === 0) && (out.idleWorkloads !== undefined || out.idleConnections !== undefined)) {
+    throw new UsageError('--idle-connections and --idle-workloads go with a non-zero --idle');
+  }
+  return out;
 }
 
 /** Flags that may be given more than once (check pools several files). */
@@ -197,7 +224,10 @@ const cli = yargs(hideBin(process.argv))
       y
         .option('strategies', { type: 'string', default: 'all', describe: 'comma-separated strategies, or all available' })
         .option('workloads', { type: 'string', default: 'all', describe: 'comma-separated workloads, or all' })
-        .option('connections', { type: 'string', default: '10,100,1000', describe: `comma-separated connection counts (1-${MAX_CONNECTIONS})` })
+        .option('connections', { type: 'string', default: '10,100,1000', describe: 'comma-separated active connection counts (the machine sets the ceiling: fds, ports, memory)' })
+        .option('idle', { type: 'string', default: '0', describe: 'comma-separated idle connection counts held open beside the active ones (echo, http), e.g. 0,1000,10000' })
+        .option('idle-connections', { type: 'string', describe: 'active connection counts the non-zero --idle values run at (default: all of --connections)' })
+        .option('idle-workloads', { type: 'string', describe: 'workloads the non-zero --idle values run for (default: every one with idle connections: echo, http)' })
         .option('duration', { type: 'string', default: '3', describe: 'measured seconds per cell' })
         .option('warmup', { type: 'string', default: '1', describe: 'unrecorded warm-up seconds per cell' })
         .option('repeat', { type: 'string', default: '1', describe: 'repetitions per cell, interleaved across strategies' })
@@ -246,12 +276,14 @@ const cli = yargs(hideBin(process.argv))
       } else if (argv.allowRemote) {
         throw new UsageError('--allow-remote goes with --target: bench spawns its own servers on loopback');
       }
+      if (argv.chatConnections !== undefined && !workloads.includes('chat')) throw new UsageError(`--chat-connections goes with chat, which --workloads ${workloads.join(',')} leaves out`);
       const tcpDriver = argv.tcpDriver === undefined ? undefined : tcpDriverOption('--tcp-driver', argv.tcpDriver);
       const plan: Plan = {
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
-        connections: intList('--connections', argv.connections, MAX_CONNECTIONS),
-        ...(argv.chatConnections === undefined ? {} : { connectionsByWorkload: { chat: intList('--chat-connections', argv.chatConnections, MAX_CONNECTIONS) } }),
+        connections: intList('--connections', argv.connections),
+        ...(argv.chatConnections === undefined ? {} : { connectionsByWorkload: { chat: intList('--chat-connections', argv.chatConnections) } }),
+        ...idleSweep(argv, workloads),
         durationSec: positiveNumber('--duration', argv.duration, 3600),
         warmupSec: nonNegativeNumber('--warmup', argv.warmup, 600),
         repeat: positiveInt('--repeat', argv.repeat, 1000),
@@ -263,8 +295,11 @@ const cli = yargs(hideBin(process.argv))
         ...(tcpDriver === undefined ? {} : { tcpDriver }),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
-      const blockingArgs = poolServeArgs(poolOptions(argv));
-      if (blockingArgs.length > 0) plan.strategyArgs = { blocking: blockingArgs };
+      const pool = poolOptions(argv);
+      if (Object.keys(pool).length > 0) {
+        plan.strategyArgs = { blocking: poolServeArgs(pool) };
+        plan.strategyOptions = { blocking: pool };
+      }
       if (target !== undefined) {
         plan.target = target.text;
         if (target.pid !== undefined) plan.targetPid = target.pid;

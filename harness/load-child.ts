@@ -1,42 +1,121 @@
 /**
- * The load child: one process, pinned to the client CPUs, that runs a
- * workload's driver and reports over IPC. Keeping load out of the
- * orchestrator lets the harness sample the two processes apart.
+ * The load child: one process, pinned to the client CPUs, that holds a
+ * cell's idle connections, runs its workload's driver and reports over
+ * IPC. Keeping load out of the orchestrator lets the harness sample the two
+ * processes apart.
+ *
+ * The order of a cell: the idle connections are opened and established
+ * first (they are the crowd the active ones are served among); then the
+ * driver connects and warms up; after the warm-up the child says `warmed`
+ * and, when asked to (a server with a start-up phase), waits for `measure`
+ * before it opens the window, so the window sees the model in its steady
+ * state.
  */
 import type { DriverOptions, DriverPhase, DriverResult } from '../workloads/driver.js';
 import { getWorkload } from '../workloads/registry.js';
+import { WindowGate } from '../workloads/window-gate.js';
+import { IdleHolder } from './load/idle.js';
+import { epochMs, type IdleReport } from './load/idle-messages.js';
+
+/**
+ * The window opens this far after the decision, so every load thread sees
+ * the opening time before it comes and starts its window on it exactly.
+ */
+const GATE_LEAD_MS = 20;
 
 export type LoadRequest = {
   type: 'start';
   workload: string;
-  options: Omit<DriverOptions, 'onPhase'>;
+  options: Omit<DriverOptions, 'onPhase' | 'gate'>;
+  /** Idle connections to hold beside the active ones. */
+  idle: number;
+  /** After the warm-up, wait for `measure` before opening the window. */
+  awaitMeasure: boolean;
 };
+
+/** Orchestrator → load child after `start`. */
+export type LoadCommand = { type: 'measure' };
 
 export type LoadMessage =
   | { type: 'phase'; phase: DriverPhase; atMs: number }
-  | { type: 'result'; result: DriverResult }
+  /** The idle connections are held; the active load starts now. */
+  | { type: 'idle-held'; established: number }
+  /** The warm-up is over (atMs: when it ended). */
+  | { type: 'warmed'; atMs: number }
+  | { type: 'result'; result: DriverResult; idle?: IdleReport }
   | { type: 'error'; message: string };
 
 function send(m: LoadMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (process.send === undefined) resolve();
+    if (process.send === undefined || !process.connected) resolve();
     else process.send(m, undefined, {}, () => resolve());
   });
 }
 
-process.once('message', (raw: unknown) => {
-  const req = raw as LoadRequest;
+const gate = new WindowGate();
+let measureAsked = false;
+let warmed = false;
+
+/** Open the window a little ahead, so every thread starts it on the same instant. */
+function openWindow(): void {
+  gate.open(epochMs() + GATE_LEAD_MS);
+}
+
+async function run(req: LoadRequest): Promise<void> {
+  const w = getWorkload(req.workload);
+  let idle: IdleHolder | undefined;
+  if (req.idle > 0) {
+    if (w.idle === undefined) throw new Error(`workload ${w.name} has no idle connections`);
+    idle = await IdleHolder.open({
+      host: req.options.host,
+      port: req.options.port,
+      count: req.idle,
+      opening: w.idle,
+      connectConcurrency: req.options.connectConcurrency,
+      connectTimeoutMs: req.options.connectTimeoutMs,
+    });
+    await send({ type: 'idle-held', established: idle.established });
+  }
+  let windowEnd = Number.NaN;
+  let warmTimer: NodeJS.Timeout | undefined;
+  try {
+    const result = await w.runDriver({
+      ...req.options,
+      gate: gate.sab,
+      onPhase: (phase, atMs) => {
+        if (phase === 'connected' && warmTimer === undefined) {
+          warmTimer = setTimeout(() => {
+            warmed = true;
+            void send({ type: 'warmed', atMs: epochMs() });
+            if (!req.awaitMeasure || measureAsked) openWindow();
+          }, req.options.warmupSec * 1000);
+        }
+        if (phase === 'draining') windowEnd = atMs;
+        void send({ type: 'phase', phase, atMs });
+      },
+    });
+    const report = idle === undefined ? undefined : await idle.report(Number.isNaN(windowEnd) ? epochMs() : windowEnd);
+    await send({ type: 'result', result, ...(report === undefined ? {} : { idle: report }) });
+  } finally {
+    clearTimeout(warmTimer);
+    await idle?.close();
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const m = raw as LoadRequest | LoadCommand;
+  if (m.type === 'measure') {
+    measureAsked = true;
+    if (warmed) openWindow();
+    return;
+  }
   void (async () => {
     try {
-      const result = await getWorkload(req.workload).runDriver({
-        ...req.options,
-        onPhase: (phase, atMs) => void send({ type: 'phase', phase, atMs }),
-      });
-      await send({ type: 'result', result });
+      await run(m);
     } catch (err) {
       await send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
     }
-    process.disconnect();
+    if (process.connected) process.disconnect();
     process.exit(0);
   })();
 });

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import type { MachineInfo } from './results.js';
 
-/** The soft fd limit of this process (what children inherit). */
-export function fdLimit(): number {
+/** The fd limit of this process (soft: what children inherit; hard: how far it may be raised). */
+export function fdLimit(which: 'soft' | 'hard' = 'soft'): number {
   try {
-    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    const out = execFileSync('sh', ['-c', which === 'soft' ? 'ulimit -n' : 'ulimit -Hn'], { encoding: 'utf8' }).trim();
     return out === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(out);
   } catch {
     return 1024;

@@ -7,9 +7,6 @@ import { TCP_DRIVERS, type TcpDriver } from '../workloads/tcp-driver.js';
 import { workloadNames } from '../workloads/registry.js';
 import { UsageError } from './errors.js';
 
-/** The most connections one cell may ask for (the brief's ceiling). */
-export const MAX_CONNECTIONS = 10_000;
-
 /**
  * A decimal number ("12", "0.5", "1e3"), or NaN. Number() alone would also
  * take "0x10", "0b1", " " and "Infinity", which no one means on a command line.
@@ -53,6 +50,16 @@ export function portNumber(flag: string, v: unknown): number {
   const n = nonNegativeInt(flag, v);
   if (n > 65535) throw new UsageError(`${flag} must be 0-65535, got ${n}`);
   return n;
+}
+
+/** "0,1000,10000" → [0, 1000, 10000]: like intList, but 0 is allowed. */
+export function countList(flag: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number[] {
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new UsageError(`${flag} must be a comma-separated list of whole numbers >= 0, got "${String(v)}"`);
+  const out = parts.map((p) => nonNegativeInt(flag, p, max));
+  return [...new Set(out)].sort((a, b) => a - b);
 }
 
 /** "1,10,100" → [1, 10, 100]; every entry validated. */
@@ -163,5 +170,5 @@ export function cellRef(flag: string, v: unknown): CellRef {
   if (parts.length !== 3 || strategy === undefined || workload === undefined || conns === undefined || strategy === '' || workload === '') {
     throw new UsageError(`${flag} must be STRATEGY/WORKLOAD/CONNECTIONS like libuv/echo/100; got "${s}"`);
   }
-  return { strategy, workload, connections: positiveInt(`${flag} connections`, conns, MAX_CONNECTIONS) };
+  return { strategy, workload, connections: positiveInt(`${flag} connections`, conns) };
 }

@@ -18,19 +18,32 @@ export function checkNodeVersion(): void {
   if (major < 20) throw new UsageError(`Node ${process.versions.node} is too old: iomodels needs Node >= 20`);
 }
 
-/** Each process (server and load child) holds one fd per connection. */
-export function checkFdLimit(maxConnections: number): void {
+/** "10 connections" or "10 connections + 10000 idle": what a budget line is about. */
+function what(active: number, idle: number): string {
+  return idle > 0 ? `${active} connections + ${idle} idle` : `${active} connections`;
+}
+
+/** The flags that set the count, for "use fewer …". */
+function fewer(idle: number): string {
+  return idle > 0 ? '--connections or --idle' : '--connections';
+}
+
+/**
+ * Each process (server and load child) holds one fd per connection, active
+ * or idle. The limit is the machine's, not ours: name it and how to raise it.
+ */
+export function checkFdLimit(active: number, idle = 0): void {
   const limit = fdLimit();
-  const need = maxConnections + FD_HEADROOM;
+  const need = active + idle + FD_HEADROOM;
   if (need > limit) {
-    throw new UsageError(
-      `${maxConnections} connections need ~${need} fds per process but ulimit -n is ${limit}: raise it (ulimit -n ${need}) or use fewer --connections`,
-    );
+    const hard = fdLimit('hard');
+    const raise = hard >= need ? `raise it (ulimit -n ${need})` : `raise it (ulimit -n ${need}; the hard limit ulimit -Hn is ${hard}, so raise that first, e.g. LimitNOFILE or /etc/security/limits.conf)`;
+    throw new UsageError(`${what(active, idle)} need ~${need} open fds in each of the server and load processes but the fd limit (ulimit -n) is ${limit}: ${raise} or use fewer ${fewer(idle)}`);
   }
 }
 
-/** The load child needs one ephemeral port per connection. */
-export function checkEphemeralPorts(maxConnections: number): void {
+/** The load child needs one ephemeral port per connection, active or idle (all go to one address). */
+export function checkEphemeralPorts(active: number, idle = 0): void {
   let lo = 32768;
   let hi = 60999;
   try {
@@ -40,11 +53,41 @@ export function checkEphemeralPorts(maxConnections: number): void {
     return;
   }
   const avail = hi - lo + 1;
-  if (maxConnections > avail) {
+  const need = active + idle;
+  if (need > avail) {
     throw new UsageError(
-      `${maxConnections} connections need as many ephemeral ports but net.ipv4.ip_local_port_range gives ${avail} (${lo}-${hi}): widen it or use fewer --connections`,
+      `${what(active, idle)} need ${need} ephemeral ports but net.ipv4.ip_local_port_range gives ${avail} (${lo}-${hi}): widen it (sysctl -w net.ipv4.ip_local_port_range="1024 65535") or use fewer ${fewer(idle)}`,
     );
   }
+}
+
+/**
+ * Both ends of every connection live on this machine: two sockets with
+ * their kernel buffers, and each process's per-connection state. A
+ * conservative allowance per connection, against what the kernel says is
+ * available, catches a sweep that would end in the OOM killer.
+ */
+export const MEMORY_PER_CONNECTION = 48 * 1024;
+
+export function checkMemory(active: number, idle = 0, available = availableMemory()): void {
+  const need = (active + idle) * MEMORY_PER_CONNECTION;
+  if (available > 0 && need > available) {
+    const mib = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
+    throw new UsageError(
+      `${what(active, idle)} need about ${mib(need)} of memory (~${MEMORY_PER_CONNECTION / 1024} KiB each for both ends' sockets and state) but ${mib(available)} is available: free memory or use fewer ${fewer(idle)}`,
+    );
+  }
+}
+
+/** MemAvailable from /proc/meminfo (Linux), else free memory. */
+function availableMemory(): number {
+  try {
+    const kb = /MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // Not Linux: fall through.
+  }
+  return os.freemem();
 }
 
 /** Parse a taskset CPU list ("0", "1-3", "0,2") and check each CPU exists. */

@@ -32,6 +32,10 @@ export interface Plan {
    * like `connections` (absent: [0], files written before it existed).
    */
   idle?: number[];
+  /** Active connection counts the non-zero `idle` values run at (absent: every one); the others run with idle 0 only. */
+  idleConnections?: number[];
+  /** Workloads the non-zero `idle` values run for (absent: every workload that has idle connections). */
+  idleWorkloads?: string[];
   /**
    * Per-workload connection counts that replace `connections` for that
    * workload (e.g. chat, whose join phase alone costs N² deliveries).
@@ -51,8 +55,10 @@ export interface Plan {
   tcpDriver?: string;
   /** A server whose RSS passes this is killed and its cell fails with "memory guard". */
   maxServerRssBytes: number;
-  /** Extra `serve` flags per strategy (e.g. blocking: --max-threads 256). */
+  /** Extra `serve` flags per strategy (e.g. blocking: --max-threads 256), as a person would pass them. */
   strategyArgs?: Record<string, string[]>;
+  /** The same knobs as StrategyOptions.extra, what the runner hands each strategy's server (e.g. blocking: { maxThreads: 256 }). */
+  strategyOptions?: Record<string, Record<string, number>>;
   /** External target ("HOST:PORT") instead of spawned strategies; its cells have strategy "external". */
   target?: string;
   /** PID of the external target, for its /proc metrics. */

@@ -7,21 +7,35 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DriverPhase, DriverResult } from '../workloads/driver.js';
 import { decodeHistogram, summarize } from '../workloads/latency.js';
-import type { LoadMessage, LoadRequest } from './load-child.js';
+import type { IdleReport } from './load/idle-messages.js';
+import type { LoadCommand, LoadMessage, LoadRequest } from './load-child.js';
 import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
 import type { Cell, Plan } from './results.js';
+import { isServerMessage, type ServerMessage, type ServerRequest, type ServerStartup } from './server-messages.js';
 import { exited, spawnNode, stopChild } from './spawn.js';
 
-const CLI_PATH = fileURLToPath(new URL('./cli.js', import.meta.url));
+const SERVER_CHILD_PATH = fileURLToPath(new URL('./server-child.js', import.meta.url));
 const LOAD_CHILD_PATH = fileURLToPath(new URL('./load-child.js', import.meta.url));
 
 /** Deadlines (ms). */
 export const DEADLINES = {
   serverReady: 10_000,
+  /** Added to serverReady per connection a strategy prepares for (blocking starts a thread each). */
+  serverReadyPerPrestart: 150,
   serverStop: 5_000,
+  /** A counters poll the server does not answer within this is a fault. */
+  serverPoll: 5_000,
   connectPhase: 60_000,
   /** Added to warmup + duration for the load child's whole run. */
   loadSlack: 30_000,
+  /**
+   * The warm-up is held past --warmup until the server serves every
+   * connection, at most this long, and gives up sooner when the count stops
+   * growing for holdStall (a capped pool never gets there).
+   */
+  holdMax: 30_000,
+  holdStall: 2_000,
+  holdPoll: 50,
 };
 
 /** A load child at or above this CPU % measures itself, not the server. */
@@ -31,102 +45,141 @@ export interface CellSpec {
   strategy: string;
   workload: string;
   connections: number;
+  /** Idle connections held beside the active ones (0: none). */
+  idle: number;
   rep: number;
   plan: Plan;
   host: string;
-  /** Extra `serve` flags for this strategy (e.g. --max-threads). */
-  serveArgs?: string[];
+  /** StrategyOptions.extra for this strategy (e.g. blocking's maxThreads). */
+  strategyExtra?: Record<string, number>;
 }
 
 interface ServerHandle {
   child: ChildProcess;
   port: number;
-  stdoutLines: string[];
   stderrTail: string;
+  tracksServing: boolean;
+  startup?: ServerStartup;
+  /** The final counters, from `stopped`. */
+  counters?: Record<string, number>;
+  /** Resolves on the child's 'close': it has exited and every message it sent has been read. */
+  closed: Promise<void>;
+  /** Resolvers of the next reply of a kind (one poll or stop in flight at a time); undefined cancels. */
+  waiting: Map<ServerMessage['type'], (m: ServerMessage | undefined) => void>;
 }
 
 function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
   return signal !== null ? `server exited (signal ${signal})` : `server exited (code ${code})`;
 }
 
-/** Start `iomodels serve` and wait for its ready line. */
+function sendTo(child: ChildProcess, m: ServerRequest | LoadRequest | LoadCommand): void {
+  // A child that exited meanwhile cannot take it: its exit is reported on its own path.
+  if (child.connected) child.send(m, () => undefined);
+}
+
+/** The next `type` message from the server, or undefined at `ms` or when it exits. */
+function nextFromServer<T extends ServerMessage['type']>(h: ServerHandle, type: T, ms: number): Promise<Extract<ServerMessage, { type: T }> | undefined> {
+  return new Promise((resolve) => {
+    const done = (m: ServerMessage | undefined): void => {
+      clearTimeout(timer);
+      h.waiting.delete(type);
+      resolve(m as Extract<ServerMessage, { type: T }> | undefined);
+    };
+    const timer = setTimeout(() => done(undefined), ms);
+    h.waiting.set(type, done);
+    // Every message the child sent before it exited is read before 'close'.
+    void h.closed.then(() => done(undefined));
+  });
+}
+
+/** Start the server child, hand it the cell's options, and wait for it to be ready. */
 export async function startServer(
   spec: CellSpec,
   cpus: string,
 ): Promise<{ ok: true; server: ServerHandle } | { ok: false; reason: string }> {
-  const args = [
-    CLI_PATH,
-    'serve',
-    '--strategy',
-    spec.strategy,
-    '--workload',
-    spec.workload,
-    '--host',
-    spec.host,
-    '--port',
-    '0',
-    '--protocol-json',
-    JSON.stringify(spec.plan.protocol),
-    ...(spec.serveArgs ?? []),
-  ];
-  const child = spawnNode(args, cpus, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const handle: ServerHandle = { child, port: 0, stdoutLines: [], stderrTail: '' };
+  const child = spawnNode([SERVER_CHILD_PATH], cpus, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const handle: ServerHandle = { child, port: 0, stderrTail: '', tracksServing: false, waiting: new Map(), closed };
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => {
     handle.stderrTail = (handle.stderrTail + d).slice(-2000);
   });
-  let buf = '';
-  child.stdout?.setEncoding('utf8');
-  const ready = new Promise<number>((resolve) => {
-    child.stdout?.on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        handle.stdoutLines.push(line);
-        const m = /^listening on (?:\[(.+)\]|([^:]+)):(\d+)$/.exec(line);
-        if (m !== null) resolve(Number(m[3]));
-      }
-    });
+  child.on('message', (raw: unknown) => {
+    if (!isServerMessage(raw)) return;
+    if (raw.type === 'stopped') handle.counters = raw.counters;
+    handle.waiting.get(raw.type)?.(raw);
   });
-  let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    ready.then((port) => ({ kind: 'ready' as const, port })),
-    exited(child).then((e) => ({ kind: 'exit' as const, ...e })),
-    new Promise<{ kind: 'timeout' }>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'timeout' }), DEADLINES.serverReady);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (outcome.kind === 'ready') {
+  child.on('error', () => {
+    // A failed spawn also exits: the exit path reports it.
+  });
+  const prestart = spec.connections + spec.idle;
+  const readyMs = DEADLINES.serverReady + DEADLINES.serverReadyPerPrestart * Math.min(prestart, 10_000);
+  const ready = nextFromServer(handle, 'ready', readyMs);
+  const fatal = nextFromServer(handle, 'fatal', readyMs);
+  sendTo(child, {
+    type: 'start',
+    strategy: spec.strategy,
+    spec: { workload: spec.workload, options: servedOptions(spec) },
+    host: spec.host,
+    port: 0,
+    strategyOptions: { extra: spec.strategyExtra ?? {}, prestart },
+  });
+  const outcome = await Promise.race([ready, fatal]);
+  for (const cancel of [...handle.waiting.values()]) cancel(undefined);
+  if (outcome?.type === 'ready') {
     handle.port = outcome.port;
+    handle.tracksServing = outcome.tracksServing;
+    if (outcome.startup !== undefined) handle.startup = outcome.startup;
     return { ok: true, server: handle };
   }
-  if (outcome.kind === 'timeout') {
+  if (outcome?.type === 'fatal') {
     await stopChild(child, 1000);
-    return { ok: false, reason: `server not ready within ${DEADLINES.serverReady / 1000} s` };
+    return { ok: false, reason: `server could not start: ${outcome.message.split('\n')[0] ?? ''}` };
+  }
+  if (child.exitCode === null && child.signalCode === null) {
+    await stopChild(child, 1000);
+    return { ok: false, reason: `server not ready within ${Math.round(readyMs / 1000)} s` };
   }
   const why = handle.stderrTail.trim().split('\n').pop() ?? '';
-  return { ok: false, reason: `${exitReason(outcome.code, outcome.signal)} before ready${why ? `: ${why}` : ''}` };
+  return { ok: false, reason: `${exitReason(child.exitCode, child.signalCode)} before ready${why ? `: ${why}` : ''}` };
 }
 
-function parseStats(lines: readonly string[]): Record<string, number> {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i];
-    if (l?.startsWith('stats ') === true) {
-      try {
-        return JSON.parse(l.slice(6)) as Record<string, number>;
-      } catch {
-        return {};
-      }
-    }
+/**
+ * The workload options the server gets: the plan's, and with idle
+ * connections an idle timeout that outlasts the cell, so a keep-alive
+ * timer cannot quietly close them inside the window.
+ */
+function servedOptions(spec: CellSpec): Record<string, string | number | boolean> {
+  const o = { ...spec.plan.protocol };
+  if (spec.idle > 0) {
+    const cellMs = loadBudgetMs(spec);
+    const asked = o['idleTimeoutMs'];
+    o['idleTimeoutMs'] = typeof asked === 'number' && asked > cellMs ? asked : cellMs;
   }
-  return {};
+  return o;
+}
+
+/** Ask the server for its counters; undefined when it does not answer. */
+async function pollServer(h: ServerHandle): Promise<Extract<ServerMessage, { type: 'counters' }> | undefined> {
+  const reply = nextFromServer(h, 'counters', DEADLINES.serverPoll);
+  sendTo(h.child, { type: 'poll' });
+  return reply;
+}
+
+/** Ask the server to stop; SIGKILL when it has not exited by the deadline. Returns whether SIGKILL was needed. */
+async function stopServer(h: ServerHandle): Promise<boolean> {
+  if (h.child.exitCode !== null || h.child.signalCode !== null) return false;
+  const stopped = nextFromServer(h, 'stopped', DEADLINES.serverStop);
+  sendTo(h.child, { type: 'stop' });
+  // A stopped (SIGSTOP) server cannot act until it runs again.
+  h.child.kill('SIGCONT');
+  await stopped;
+  return stopChild(h.child, Math.max(500, DEADLINES.serverStop / 5));
 }
 
 interface LoadOutcome {
   result?: DriverResult;
+  idle?: IdleReport;
   failure?: string;
   serverCpu: number;
   clientCpu: number;
@@ -134,6 +187,46 @@ interface LoadOutcome {
   windowMs: number;
   /** Between the two /proc samples (taken when the phase messages arrived): what CPU was counted over. */
   sampleMs: number;
+  /** How long the warm-up was held past --warmup for the server's start-up phase, ms. */
+  heldMs: number;
+  /** The hold gave up before the server served every connection: why (the cell is capped). */
+  holdShort?: string;
+}
+
+/** The load child's whole run may take this long (idle connects, connects, warm-up, its hold, the window). */
+function loadBudgetMs(spec: CellSpec): number {
+  const { plan } = spec;
+  const idleConnect = spec.idle > 0 ? DEADLINES.connectPhase : 0;
+  return (plan.warmupSec + plan.durationSec) * 1000 + idleConnect + DEADLINES.connectPhase + DEADLINES.holdMax + DEADLINES.loadSlack;
+}
+
+/**
+ * After the warm-up: wait until the server serves every connection it
+ * holds (a thread-per-connection server has started a thread for each), so
+ * the window measures the model's steady state and not its start-up. Gives
+ * up at holdMax, or when the count has not grown for holdStall (a capped
+ * pool never gets there).
+ */
+async function holdForServer(server: ServerHandle, want: number): Promise<{ heldMs: number; short?: string }> {
+  const t0 = performance.now();
+  let best = -1;
+  let grewAt = t0;
+  for (;;) {
+    const reply = await pollServer(server);
+    const now = performance.now();
+    if (reply === undefined) return { heldMs: now - t0, short: 'the server did not answer a counters poll during the warm-up' };
+    const serving = reply.serving ?? want;
+    if (serving >= want) return { heldMs: now - t0 };
+    if (serving > best) {
+      best = serving;
+      grewAt = now;
+    }
+    if (now - t0 >= DEADLINES.holdMax || now - grewAt >= DEADLINES.holdStall) {
+      const waited = ((now - t0) / 1000).toFixed(1);
+      return { heldMs: now - t0, short: `starved: ${serving} of ${want} connections were being served after the warm-up and ${waited} s more; the rest waited` };
+    }
+    await new Promise((r) => setTimeout(r, DEADLINES.holdPoll));
+  }
 }
 
 /** Run the load child against `port` while watching the server. */
@@ -145,11 +238,15 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
   let clientAt: ProcSample | null = null;
   let t0 = 0;
   let measuringAt = 0;
-  const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0, sampleMs: 0 };
+  let idleHeld = 0;
+  const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0, sampleMs: 0, heldMs: 0 };
+  const awaitMeasure = server?.tracksServing === true;
 
   const request: LoadRequest = {
     type: 'start',
     workload: spec.workload,
+    idle: spec.idle,
+    awaitMeasure,
     options: {
       host: spec.host,
       port,
@@ -183,20 +280,32 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       if (c !== null && clientAt !== null) out.clientCpu = c.cpuSeconds - clientAt.cpuSeconds;
     }
   };
+  const onWarmed = async (): Promise<void> => {
+    if (server !== null && awaitMeasure) {
+      const hold = await holdForServer(server, spec.connections + idleHeld);
+      out.heldMs = hold.heldMs;
+      if (hold.short !== undefined) out.holdShort = hold.short;
+    }
+    sendTo(child, { type: 'measure' });
+  };
 
   const finished = new Promise<void>((resolve) => {
     child.on('message', (raw: unknown) => {
       const m = raw as LoadMessage;
       if (m.type === 'phase') onPhase(m.phase, m.atMs);
+      else if (m.type === 'idle-held') idleHeld = m.established;
+      else if (m.type === 'warmed') void onWarmed();
       else if (m.type === 'result') {
         out.result = m.result;
+        if (m.idle !== undefined) out.idle = m.idle;
         resolve();
       } else {
         out.failure = `load failed: ${m.message}`;
         resolve();
       }
     });
-    void exited(child).then(({ code, signal }) => {
+    // 'close' comes after every message the child sent before it exited.
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       if (out.result === undefined && out.failure === undefined) {
         out.failure = signal !== null ? `load child exited (signal ${signal})` : `load child exited (code ${code})`;
       }
@@ -209,8 +318,8 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
       });
     }
   });
-  child.send(request);
-  const budget = (plan.warmupSec + plan.durationSec) * 1000 + DEADLINES.connectPhase + DEADLINES.loadSlack;
+  sendTo(child, request);
+  const budget = loadBudgetMs(spec);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     finished,
@@ -231,6 +340,7 @@ function emptyCell(spec: CellSpec): Cell {
     strategy: spec.strategy,
     workload: spec.workload,
     connections: spec.connections,
+    idle: spec.idle,
     established: 0,
     rep: spec.rep,
     status: 'failed',
@@ -318,17 +428,17 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
   watcher.start(100);
   const load = await runLoad(spec, server.port, server, watcher);
   watcher.stop();
-  const serverDied = server.child.exitCode !== null || server.child.signalCode !== null;
-  const killed = serverDied ? false : await stopChild(server.child, DEADLINES.serverStop);
+  const killed = await stopServer(server);
   if (guard !== undefined) load.failure = guard;
 
   cell.server.peakRssBytes = watcher.peakRss;
   cell.server.peakThreads = watcher.peakThreads;
   cell.server.peakFds = watcher.peakFds;
   cell.server.killed = killed;
-  cell.server.counters = parseStats(server.stdoutLines);
+  cell.server.counters = server.counters ?? {};
+  if (server.startup !== undefined) cell.server.startup = { ...server.startup, warmupHeldMs: Math.round(load.heldMs) };
   fillFromLoad(cell, spec, load);
-  if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server ignored SIGTERM (killed after ${DEADLINES.serverStop / 1000} s)`;
+  if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server did not stop when asked (killed after ${DEADLINES.serverStop / 1000} s)`;
   return cell;
 }
 
@@ -342,11 +452,16 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   const windowSec = load.windowMs > 0 ? load.windowMs / 1000 : r.windowSec;
   const sampleSec = load.sampleMs > 0 ? load.sampleMs / 1000 : windowSec;
   cell.established = r.established;
+  if (load.idle !== undefined) {
+    cell.idleEstablished = load.idle.established;
+    cell.idleOpen = load.idle.open;
+  }
   cell.ops = r.ops;
   cell.windowSec = Math.round(windowSec * 1000) / 1000;
   cell.opsPerSec = r.ops / windowSec;
   cell.bytesPerSec = r.bytes / windowSec;
-  cell.errors = r.errors;
+  cell.errors = { ...r.errors };
+  for (const [k, v] of Object.entries(load.idle?.errors ?? {})) cell.errors[`idle ${k}`] = v;
   cell.extra = r.extra;
   // Per-second figures over the window the harness timed, like opsPerSec.
   if (r.extra['deliveries'] !== undefined) cell.extra['deliveriesPerSec'] = r.extra['deliveries'] / windowSec;
@@ -363,8 +478,15 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   cell.client.cpuPercent = (100 * load.clientCpu) / sampleSec;
   cell.clientBound = cell.client.cpuPercent >= CLIENT_BOUND_PERCENT;
 
-  const refused = refusals(cell.server.counters);
-  const verify = r.errors['verify'] ?? 0;
+  // Caps: the server refused part of the load by design (FD_SETSIZE, a full
+  // pool), closed idle connections, or never served them all in the warm-up.
+  const caps = refusals(cell.server.counters);
+  if (load.idle !== undefined && load.idle.open < load.idle.asked) {
+    // How much the server did serve, beside what it turned away.
+    caps.push(`idle: ${load.idle.open} of ${load.idle.asked} still open when the window closed (${load.idle.established} established); active: ${r.established} of ${spec.connections} established`);
+  }
+  if (load.holdShort !== undefined) caps.push(load.holdShort);
+  const verify = (r.errors['verify'] ?? 0) + (load.idle?.errors['verify'] ?? 0);
   // Chat's exactly-once check: any lost, duplicated or reordered delivery fails the cell.
   const delivery = ['lost', 'duplicated', 'reordered']
     .filter((k) => (r.errors[k] ?? 0) > 0)
@@ -378,9 +500,9 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   } else if (delivery.length > 0) {
     cell.status = 'failed';
     cell.reason = `delivery check failed: ${delivery.join(', ')} messages`;
-  } else if (refused.length > 0) {
+  } else if (caps.length > 0) {
     cell.status = 'capped';
-    cell.reason = refused.join(', ');
+    cell.reason = caps.join('; ');
   } else if (r.established < spec.connections) {
     cell.status = 'failed';
     const errs = Object.entries(r.errors)

@@ -5,7 +5,7 @@
  * exits 0.
  */
 import { findStrategy, strategyNames, supportsWorkload } from '../strategies/registry.js';
-import { DEFAULT_STRATEGY_OPTIONS, type StrategyOptions } from '../strategies/strategy.js';
+import { DEFAULT_STRATEGY_OPTIONS, type StrategyOptions, type StrategyServer } from '../strategies/strategy.js';
 import type { ProtocolSpec } from '../workloads/protocol.js';
 import { findWorkload, workloadNames } from '../workloads/registry.js';
 import { isErrno, UsageError } from './errors.js';
@@ -21,7 +21,8 @@ export interface ServeOptions {
   strategyOptions?: Partial<StrategyOptions>;
 }
 
-export async function runServe(o: ServeOptions): Promise<void> {
+/** Check the request, build the strategy's server and listen: every failure a user can fix is a UsageError. */
+export async function openServer(o: ServeOptions): Promise<{ server: StrategyServer; addr: { host: string; port: number } }> {
   const info = findStrategy(o.strategy);
   if (info === undefined) throw new UsageError(`unknown strategy "${o.strategy}" (valid: ${strategyNames().join(', ')})`);
   if (findWorkload(o.spec.workload) === undefined) {
@@ -35,32 +36,45 @@ export async function runServe(o: ServeOptions): Promise<void> {
 
   const factory = await info.load();
   const server = factory(o.spec, { ...DEFAULT_STRATEGY_OPTIONS, ...o.strategyOptions });
-  let addr: { host: string; port: number };
   try {
-    addr = await server.listen(o.host, o.port);
+    return { server, addr: await server.listen(o.host, o.port) };
   } catch (err) {
     if (isErrno(err, 'EADDRINUSE')) throw new UsageError(`--port ${o.port} is in use`);
     if (isErrno(err, 'EADDRNOTAVAIL')) throw new UsageError(`--host ${o.host}: cannot bind, no interface here has that address`);
     if (isErrno(err, 'EACCES')) throw new UsageError(`--port ${o.port} needs privileges: use a port above 1023 or 0`);
     throw err;
   }
+}
+
+/** close(), bounded: resolves within CLOSE_DEADLINE_MS whatever the strategy does. */
+export function closeBounded(server: StrategyServer): Promise<void> {
+  return new Promise((resolve) => {
+    const hard = setTimeout(resolve, CLOSE_DEADLINE_MS);
+    hard.unref();
+    server.close().then(
+      () => {
+        clearTimeout(hard);
+        resolve();
+      },
+      (err: unknown) => {
+        process.stderr.write(`iomodels: close failed: ${String(err)}\n`);
+        clearTimeout(hard);
+        resolve();
+      },
+    );
+  });
+}
+
+export async function runServe(o: ServeOptions): Promise<void> {
+  const { server, addr } = await openServer(o);
   // Handlers go in before the ready line: a parent may signal the moment it
   // reads it, and a pipe write is synchronous on Linux.
   let stopping = false;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    process.stdout.write(`stats ${JSON.stringify(server.counters())}\n`, () => process.exit(0));
-  };
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
-    const hard = setTimeout(finish, CLOSE_DEADLINE_MS);
-    hard.unref();
-    server.close().then(finish, (err: unknown) => {
-      process.stderr.write(`iomodels: close failed: ${String(err)}\n`);
-      finish();
+    void closeBounded(server).then(() => {
+      process.stdout.write(`stats ${JSON.stringify(server.counters())}\n`, () => process.exit(0));
     });
   };
   process.on('SIGTERM', stop);

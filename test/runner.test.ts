@@ -10,7 +10,7 @@ import { testPlan } from './helpers/fixtures.js';
 const plan = testPlan({ maxServerRssBytes: 8 * 2 ** 30 });
 
 test('a libuv × echo cell measures ops, latency, server and client CPU', async () => {
-  const cell = await runCell({ strategy: 'libuv', workload: 'echo', connections: 10, rep: 0, plan, host: '127.0.0.1' });
+  const cell = await runCell({ strategy: 'libuv', workload: 'echo', connections: 10, idle: 0, rep: 0, plan, host: '127.0.0.1' });
   assert.equal(cell.status, 'ok', `cell failed: ${cell.reason ?? ''}`);
   assert.equal(cell.established, 10, 'all 10 connections established');
   assert.ok(cell.ops > 0 && cell.opsPerSec > 0, `expected throughput, got ${cell.opsPerSec}`);
@@ -27,9 +27,9 @@ test('a libuv × echo cell measures ops, latency, server and client CPU', async 
 });
 
 test('a cell against a strategy that cannot start is recorded as failed with the reason', async () => {
-  const cell = await runCell({ strategy: 'no-such', workload: 'echo', connections: 1, rep: 0, plan, host: '127.0.0.1' });
+  const cell = await runCell({ strategy: 'no-such', workload: 'echo', connections: 1, idle: 0, rep: 0, plan, host: '127.0.0.1' });
   assert.equal(cell.status, 'failed');
-  assert.match(cell.reason ?? '', /server exited \(code 2\) before ready: .*unknown strategy/);
+  assert.match(cell.reason ?? '', /^server could not start: unknown strategy "no-such"/);
 });
 
 test('stopChild kills a process that ignores SIGTERM, and says so', async () => {

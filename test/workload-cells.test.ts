@@ -11,7 +11,7 @@ const plan = (workloads: string[], protocol: Plan['protocol'] = {}): Plan =>
 
 test('a libuv × chat cell: messages, deliveries to every client, delivery latency', async () => {
   const p = plan(['chat'], { chatSenders: 3 });
-  const cell = await runCell({ strategy: 'libuv', workload: 'chat', connections: 10, rep: 0, plan: p, host: '127.0.0.1' });
+  const cell = await runCell({ strategy: 'libuv', workload: 'chat', connections: 10, idle: 0, rep: 0, plan: p, host: '127.0.0.1' });
   assert.equal(cell.status, 'ok', `cell failed: ${cell.reason ?? ''}`);
   assert.equal(cell.extra['senders'], 3, 'three senders, as asked');
   const deliveries = cell.extra['deliveries'] ?? 0;
@@ -23,7 +23,7 @@ test('a libuv × chat cell: messages, deliveries to every client, delivery laten
 });
 
 test('a libuv × http cell names its driver and verifies every response', async () => {
-  const cell = await runCell({ strategy: 'libuv', workload: 'http', connections: 10, rep: 0, plan: plan(['http'], { pipelining: 4 }), host: '127.0.0.1' });
+  const cell = await runCell({ strategy: 'libuv', workload: 'http', connections: 10, idle: 0, rep: 0, plan: plan(['http'], { pipelining: 4 }), host: '127.0.0.1' });
   assert.equal(cell.status, 'ok', `cell failed: ${cell.reason ?? ''}`);
   assert.match(cell.client.driver, /^selector:/, `the native driver on the Selector layer is the default, got ${cell.client.driver}`);
   assert.equal(cell.extra['pipelining'], 4, 'pipelining depth recorded');

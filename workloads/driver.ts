@@ -30,6 +30,13 @@ export interface DriverOptions {
   /** http: which load generator drives it, "native" (default) or "autocannon". */
   readonly httpDriver?: string;
   /**
+   * A WindowGate's shared memory (window-gate.ts): when given, the window
+   * opens when the gate says, not `warmupSec` after connecting; the load
+   * until then is warm-up. The load child passes one so it can hold the
+   * warm-up until the server serves every connection.
+   */
+  readonly gate?: SharedArrayBuffer;
+  /**
    * Phase changes, so the harness can align its /proc samples with the
    * window. `atMs` is when the driver entered the phase, on the wall clock
    * every thread and process shares (see phaseClock): a phase message can sit

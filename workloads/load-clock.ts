@@ -4,6 +4,10 @@
  * window is the same for every connection.
  */
 import { phaseClock, type DriverOptions, type DriverPhase } from './driver.js';
+import { WindowGate } from './window-gate.js';
+
+/** How often a clock waiting for its gate looks at it (the gate is set ahead of time). */
+export const GATE_POLL_MS = 2;
 
 export class LoadClock {
   /** performance.now() at which recording starts / stops. */
@@ -12,29 +16,65 @@ export class LoadClock {
   /** False once the window has closed: drivers stop issuing new work. */
   running = true;
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #onOpen: (() => void)[] = [];
 
-  constructor(private readonly opts: Pick<DriverOptions, 'warmupSec' | 'durationSec' | 'onPhase'>) {}
+  constructor(private readonly opts: Pick<DriverOptions, 'warmupSec' | 'durationSec' | 'onPhase' | 'gate'>) {}
 
   /** Whether a completion at time `t` falls inside the measured window. */
   inWindow(t: number): boolean {
     return t >= this.windowStart && t < this.windowEnd;
   }
 
-  /** Start warm-up now; resolves when the window has closed. */
+  /** Run `fn` when the window opens (e.g. to count the connections alive then). */
+  onWindowOpen(fn: () => void): void {
+    this.#onOpen.push(fn);
+  }
+
+  /**
+   * Start warm-up now; resolves when the window has closed. The window opens
+   * after `warmupSec`, or, with a gate, when the gate says (the load child
+   * opens it after the warm-up, once the server is ready for the whole load).
+   */
   run(): Promise<void> {
     const now = performance.now();
-    this.windowStart = now + this.opts.warmupSec * 1000;
-    this.windowEnd = this.windowStart + this.opts.durationSec * 1000;
     this.#phase('connected', now);
     return new Promise((resolve) => {
-      this.#at(this.windowStart, () => this.#phase('measuring', this.windowStart));
-      this.#at(this.windowEnd, () => {
-        this.running = false;
-        this.stop();
-        this.#phase('draining', this.windowEnd);
-        resolve();
-      });
+      const openAt = (start: number): void => {
+        this.windowStart = start;
+        this.windowEnd = start + this.opts.durationSec * 1000;
+        this.#at(start, () => {
+          this.#phase('measuring', start);
+          for (const fn of this.#onOpen) fn();
+        });
+        this.#at(this.windowEnd, () => {
+          this.running = false;
+          this.stop();
+          this.#phase('draining', this.windowEnd);
+          resolve();
+        });
+      };
+      const sab = this.opts.gate;
+      if (sab === undefined) {
+        openAt(now + this.opts.warmupSec * 1000);
+        return;
+      }
+      const gate = new WindowGate(sab);
+      const look = (): void => {
+        const t = gate.opensAtLocal();
+        // Seen late (a long tick): the window starts now and still lasts its full length.
+        if (!Number.isNaN(t)) openAt(Math.max(t, performance.now()));
+        else this.#after(GATE_POLL_MS, look);
+      };
+      look();
     });
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      fn();
+    }, ms);
+    this.#timers.add(timer);
   }
 
   /**

@@ -20,6 +20,13 @@ export interface Workload {
   readonly opUnit: string;
   createProtocol(options: ProtocolOptions): Protocol;
   runDriver(opts: DriverOptions): Promise<DriverResult>;
+  /**
+   * What an idle connection of this workload does before it falls silent
+   * (`bench --idle`): echo only connects; http sends one request and reads
+   * its response, then stays in keep-alive. Absent: the workload has no idle
+   * connections (a chat client receives every broadcast, so it is never idle).
+   */
+  readonly idle?: 'connect' | 'http-request';
   /** Per-operation costs for `iomodels micro` (e.g. HTTP parse). */
   microOps?(): { name: string; fn: () => void }[];
 }
@@ -29,6 +36,7 @@ export const WORKLOADS: readonly Workload[] = [
     name: 'echo',
     description: 'every byte sent back unchanged; closed-loop round trips, byte-exact verification',
     opUnit: 'round trip',
+    idle: 'connect',
     createProtocol: () => createEchoProtocol(),
     runDriver: runEchoDriver,
   },
@@ -43,6 +51,7 @@ export const WORKLOADS: readonly Workload[] = [
     name: 'http',
     description: "HTTP/1.1 keep-alive: GET / returns the seed's page, our own parser; status, length and body verified",
     opUnit: 'request',
+    idle: 'http-request',
     createProtocol: (o) => createHttpProtocol(o),
     runDriver: runHttpDriver,
     microOps: httpMicroOps,

@@ -22,6 +22,8 @@ import * as sel from '../strategies/selectors/index.js';
 import * as sys from '../strategies/sys/index.js';
 import { bumpError, phaseClock, type DriverOptions, type DriverPhase, type DriverResult } from './driver.js';
 import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from './latency.js';
+import { GATE_POLL_MS } from './load-clock.js';
+import { WindowGate } from './window-gate.js';
 
 /** The options a loop needs (host already an IP literal). */
 export type SelectorLoopOptions = Omit<DriverOptions, 'onPhase'>;
@@ -79,6 +81,8 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
   /** By slot. */
   protected readonly conns: (C | undefined)[] = [];
   readonly #onPhase: PhaseListener;
+  /** Opens the window when the load child says (absent: warmupSec after connecting). */
+  readonly #gate: WindowGate | undefined;
 
   phase: LoopPhase = 'connecting';
   #nextConnect = 0;
@@ -102,6 +106,7 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
     this.#sel = sel.DefaultSelector<C>();
     this.slab = sys.allocBuffer(RECV_BUFFER + slabExtra);
     this.#connectDeadline = performance.now() + o.connectTimeoutMs;
+    this.#gate = o.gate === undefined ? undefined : new WindowGate(o.gate);
   }
 
   // -------------------------------------------------------------------------
@@ -254,6 +259,11 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
       if (this.#connecting > 0 || this.#nextConnect < this.o.connections) return this.#connectDeadline - now;
       this.#startClock(now);
     }
+    if (this.phase === 'connected' && this.#windowStart === Number.POSITIVE_INFINITY && this.#gate !== undefined) {
+      const t = this.#gate.opensAtLocal();
+      // Seen late (a long select): the window starts now and still lasts its full length.
+      if (!Number.isNaN(t)) this.#openWindowAt(Math.max(t, now));
+    }
     if (this.phase === 'connected' && now >= this.#windowStart) {
       this.#established = this.countEstablished();
       this.#setPhase('measuring', this.#windowStart);
@@ -269,21 +279,27 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
       this.#sweep(now);
     }
     let due = Math.min(this.#nextSweep, this.phase === 'connected' ? this.#windowStart : this.#windowEnd);
+    // Waiting for the gate: look at it often (it is set a little ahead of time).
+    if (this.phase === 'connected' && this.#windowStart === Number.POSITIVE_INFINITY) due = Math.min(due, now + GATE_POLL_MS);
     if (this.openLoop) due = Math.min(due, this.#schedule(now));
     return due - now;
   }
 
   #startClock(now: number): void {
     this.#setPhase('connected', now);
-    this.#windowStart = now + this.o.warmupSec * 1000;
-    this.#windowEnd = this.#windowStart + this.o.durationSec * 1000;
     this.#nextSweep = now + SWEEP_MS;
     this.#t0 = now;
-    if (this.o.warmupSec === 0) {
+    if (this.#gate === undefined) this.#openWindowAt(now + this.o.warmupSec * 1000);
+    if (this.phase === 'connected' && this.o.warmupSec === 0 && this.#windowStart <= now) {
       this.#established = this.countEstablished();
       this.#setPhase('measuring', this.#windowStart);
     }
     if (!this.openLoop) for (const c of this.conns) if (c?.state === OPEN) this.start(c, now);
+  }
+
+  #openWindowAt(start: number): void {
+    this.#windowStart = start;
+    this.#windowEnd = start + this.o.durationSec * 1000;
   }
 
   /**

@@ -42,7 +42,7 @@ const benchPid = (b: BenchRun): number => b.child.pid ?? -1;
 
 test('a server killed with kill -9 mid-cell: that cell fails, the next runs, bench exits 1', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4,8', '--duration', '2', '--warmup', '0.3']);
-  const server = await waitFor(() => childrenWith(benchPid(b), 'serve')[0], 10_000, 'the first server');
+  const server = await waitFor(() => childrenWith(benchPid(b), 'server-child.js')[0], 10_000, 'the first server');
   await new Promise((r) => setTimeout(r, 900));
   process.kill(server.pid, 'SIGKILL');
   const { code } = await b.done;
@@ -57,7 +57,7 @@ test('a server killed with kill -9 mid-cell: that cell fails, the next runs, ben
 
 test('a stalled server (SIGSTOP): timeouts are counted and the cell ends on time', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4', '--duration', '2', '--warmup', '0.3', '--timeout', '300']);
-  const server = await waitFor(() => childrenWith(benchPid(b), 'serve')[0], 10_000, 'the server');
+  const server = await waitFor(() => childrenWith(benchPid(b), 'server-child.js')[0], 10_000, 'the server');
   await new Promise((r) => setTimeout(r, 800));
   process.kill(server.pid, 'SIGSTOP');
   const { ms } = await b.done;
@@ -83,14 +83,14 @@ test('a load child that dies is recorded like a dead server', async () => {
 test('Ctrl-C: servers stopped, partial results written and marked incomplete', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '1,2,3', '--duration', '1', '--warmup', '0.2']);
   await waitFor(() => (b.stdout().includes('c=1 ') ? true : undefined), 15_000, 'the first cell');
-  await waitFor(() => childrenWith(benchPid(b), 'serve')[0], 10_000, 'the second server');
+  await waitFor(() => childrenWith(benchPid(b), 'server-child.js')[0], 10_000, 'the second server');
   b.child.kill('SIGINT');
   const { code } = await b.done;
   assert.equal(code, 130, 'interrupted runs exit 130');
   const r = results(b.out);
   assert.equal(r.complete, false, 'marked incomplete');
   assert.ok(r.cells.length >= 1 && r.cells.length < 3, `holds the finished cells only, got ${r.cells.length}`);
-  assert.equal(childrenWith(benchPid(b), 'serve').length + childrenWith(benchPid(b), 'load-child.js').length, 0, 'no child left running');
+  assert.equal(childrenWith(benchPid(b), 'server-child.js').length + childrenWith(benchPid(b), 'load-child.js').length, 0, 'no child left running');
   assert.match(readFileSync(path.join(b.out, 'report.md'), 'utf8'), /Incomplete run/);
 });
 

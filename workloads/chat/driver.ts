@@ -178,10 +178,10 @@ export async function runChatDriver(opts: DriverOptions): Promise<DriverResult> 
     }
   }, 100);
 
-  const measuring = clock.run();
-  setTimeout(() => {
+  clock.onWindowOpen(() => {
     established = live().length;
-  }, opts.warmupSec * 1000);
+  });
+  const measuring = clock.run();
 
   sending = true;
   if (!openLoop) {
@@ -204,7 +204,6 @@ export async function runChatDriver(opts: DriverOptions): Promise<DriverResult> 
 
   await measuring;
   sending = false;
-  if (opts.warmupSec === 0) established = live().length;
   // Let what is in flight arrive before counting what was lost.
   const drainUntil = performance.now() + Math.min(opts.timeoutMs, DRAIN_DEADLINE_MS);
   while (ledger.totalInFlight > 0 && performance.now() < drainUntil) {

@@ -149,12 +149,12 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
     }
   }, 100);
 
-  const measuring = clock.run();
   // A connection the server refused right after accept (select past
   // FD_SETSIZE, a full thread pool) is not established.
-  setTimeout(() => {
+  clock.onWindowOpen(() => {
     established = conns.filter((c) => c.alive).length;
-  }, opts.warmupSec * 1000);
+  });
+  const measuring = clock.run();
 
   if (!openLoop) {
     const t0 = performance.now();
@@ -170,7 +170,6 @@ export async function runNetEchoDriver(opts: DriverOptions): Promise<DriverResul
   }
 
   await measuring;
-  if (opts.warmupSec === 0) established = conns.filter((c) => c.alive).length;
   clearInterval(sweep);
   for (const c of conns) drop(c, null);
 

@@ -11,6 +11,8 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { bumpError, phaseClock, type DriverOptions, type DriverResult } from '../driver.js';
 import { encodeHistogram, newHistogram, type LatencyHistogram } from '../latency.js';
+import { GATE_POLL_MS } from '../load-clock.js';
+import { untilOpen, WindowGate } from '../window-gate.js';
 import { PAGE_HTML } from './page.js';
 
 /** The raw (unaggregated) result autocannon returns with skipAggregateResult. */
@@ -71,6 +73,9 @@ function msToUs(encoded: string | null): LatencyHistogram {
 export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverResult> {
   opts.onPhase?.('connected', phaseClock());
   if (opts.warmupSec > 0) await run(opts, opts.warmupSec);
+  // autocannon runs for a duration it is given up front, so it starts its
+  // window run once the gate has opened rather than at the gate's instant.
+  if (opts.gate !== undefined) await untilOpen(new WindowGate(opts.gate), GATE_POLL_MS);
   opts.onPhase?.('measuring', phaseClock());
   const r = await run(opts, opts.durationSec);
   opts.onPhase?.('draining', phaseClock());

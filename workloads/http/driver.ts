@@ -150,10 +150,10 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     }
   }, 100);
 
+  clock.onWindowOpen(() => {
+    established = opts.protocol['httpClose'] === true ? conns.filter((c) => c !== undefined).length : live().length + reconnecting;
+  });
   const measuring = clock.run();
-  setTimeout(() => {
-    established = opts.protocol['httpClose'] === true ? conns.filter((c) => c !== undefined).length : live().length;
-  }, opts.warmupSec * 1000);
 
   if (!openLoop) {
     const t0 = performance.now();
@@ -169,7 +169,6 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
   }
 
   await measuring;
-  if (opts.warmupSec === 0) established = live().length + reconnecting;
   clearInterval(sweep);
   for (const c of conns) if (c !== undefined) drop(c, null);
 

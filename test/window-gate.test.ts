@@ -1,0 +1,119 @@
+/**
+ * The measured window opens when the load child's gate says, on every
+ * driver: before the gate opens, load runs but nothing is recorded; after,
+ * the window lasts exactly --duration. This is what lets the harness hold
+ * the warm-up until a server serves every connection.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import type { DriverOptions, DriverPhase } from '../workloads/driver.js';
+import { runNetEchoDriver } from '../workloads/echo/driver.js';
+import { runSelectorEchoDriver } from '../workloads/echo/driver-selector.js';
+import { LoadClock } from '../workloads/load-clock.js';
+import { WindowGate } from '../workloads/window-gate.js';
+
+describe('WindowGate', () => {
+  test('closed until opened; the first opening wins', () => {
+    const g = new WindowGate();
+    assert.ok(Number.isNaN(g.opensAt()), 'a new gate is closed');
+    g.open(1_700_000_000_123.5);
+    g.open(1_800_000_000_000);
+    assert.equal(g.opensAt(), 1_700_000_000_123.5, 'the first opening time stands (µs precision)');
+    assert.ok(Math.abs(g.opensAtLocal() - (1_700_000_000_123.5 - performance.timeOrigin)) < 1e-6, 'the local view is epoch minus this thread\'s time origin');
+  });
+
+  test('another thread sees the opening through the shared memory', async () => {
+    const g = new WindowGate();
+    const w = new Worker(
+      `const { workerData, parentPort } = require('node:worker_threads');
+       const cell = new BigInt64Array(workerData, 0, 1);
+       const t = setInterval(() => { const v = Atomics.load(cell, 0); if (v !== 0n) { clearInterval(t); parentPort.postMessage(Number(v) / 1000); } }, 2);`,
+      { eval: true, workerData: g.sab },
+    );
+    const seen = new Promise<number>((resolve) => w.once('message', resolve));
+    g.open(1_234_567.25);
+    assert.equal(await seen, 1_234_567.25, 'the worker read the same opening time');
+    await w.terminate();
+  });
+});
+
+describe('LoadClock with a gate', () => {
+  test('no measuring phase before the gate; the window then lasts durationSec', async () => {
+    const g = new WindowGate();
+    const phases: [DriverPhase, number][] = [];
+    const clock = new LoadClock({ warmupSec: 0, durationSec: 0.1, gate: g.sab, onPhase: (p, at) => phases.push([p, at]) });
+    const done = clock.run();
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(
+      phases.map(([p]) => p),
+      ['connected'],
+      'with warmupSec 0 and a closed gate, the window has not opened after 150 ms',
+    );
+    assert.equal(clock.inWindow(performance.now()), false, 'nothing is in the window yet');
+    const opensAt = performance.timeOrigin + performance.now() + 30;
+    g.open(opensAt);
+    await done;
+    const measuring = phases.find(([p]) => p === 'measuring')?.[1] ?? Number.NaN;
+    const draining = phases.find(([p]) => p === 'draining')?.[1] ?? Number.NaN;
+    assert.ok(measuring >= opensAt - 0.001, `the window opens at the gate's time, not before (${measuring} vs ${opensAt})`);
+    assert.ok(Math.abs(draining - measuring - 100) < 0.01, `the window lasts durationSec: ${draining - measuring} ms`);
+  });
+});
+
+describe('echo drivers honour the gate', () => {
+  let server: net.Server;
+  let port = 0;
+  before(async () => {
+    server = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(() => {
+    server.close();
+  });
+
+  for (const [name, run] of [
+    ['net', runNetEchoDriver],
+    ['selector', (o: DriverOptions) => runSelectorEchoDriver(o, 'worker')],
+  ] as const) {
+    test(`${name}: load before the gate is warm-up, the window starts at the gate`, async () => {
+      const g = new WindowGate();
+      const phases = new Map<DriverPhase, number>();
+      let opensAt = Number.NaN;
+      const result = await run({
+        host: '127.0.0.1',
+        port,
+        connections: 4,
+        warmupSec: 0,
+        durationSec: 0.3,
+        timeoutMs: 5000,
+        connectConcurrency: 4,
+        connectTimeoutMs: 10_000,
+        protocol: {},
+        gate: g.sab,
+        onPhase: (p, at) => {
+          phases.set(p, at);
+          // Open the gate well after connecting: a driver that ignored it would have measured already.
+          if (p === 'connected') {
+            setTimeout(() => {
+              opensAt = performance.timeOrigin + performance.now() + 20;
+              g.open(opensAt);
+            }, 400);
+          }
+        },
+      });
+      const connected = phases.get('connected') ?? Number.NaN;
+      const measuring = phases.get('measuring') ?? Number.NaN;
+      assert.ok(measuring - connected >= 400, `the window waited for the gate (${Math.round(measuring - connected)} ms after connecting)`);
+      assert.ok(measuring >= opensAt - 0.001, 'and opened no earlier than the gate said');
+      assert.ok(Math.abs((phases.get('draining') ?? 0) - measuring - 300) < 0.01, 'then lasted durationSec');
+      assert.equal(result.established, 4, 'connections are counted as the window opens');
+      assert.ok(result.ops > 0, 'ops were recorded in the window');
+    });
+  }
+});
