@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 import type { CellRef } from './options.js';
 import type { Cell, Results } from './results.js';
 import { loadResults } from './results-file.js';
-import { bootstrapMedianCI, mannWhitneyU, median, minOneSidedP, type Interval } from './stats.js';
+import { estimate, mannWhitneyU, median, minOneSidedP, type Estimate } from '../reports/stats.js';
 
 export interface CheckOptions {
   /** Results files of the reference run(s); several are pooled (interleaved A/B runs). */
@@ -45,7 +45,8 @@ export interface Side {
   /** Throughput per usable repetition (normalized when asked), in rep order. */
   values: number[];
   median: number;
-  ci: Interval;
+  /** The same estimate the report draws for these repetitions. */
+  ci: Estimate;
   /** Repetitions that failed and were left out. */
   failed: number;
   clientBound: boolean;
@@ -129,10 +130,11 @@ function referenceDivisor(file: string, groups: Map<string, Cell[]>, ref: CellRe
 function side(cells: readonly Cell[], divisor: ((rep: number) => number) | undefined): Side {
   const ok = cells.filter(usable);
   const values = ok.map((c) => (divisor === undefined ? c.opsPerSec : c.opsPerSec / divisor(c.rep)));
+  const ci = estimate(values);
   const s: Side = {
     values,
-    median: median(values),
-    ci: bootstrapMedianCI(values),
+    median: ci.median,
+    ci,
     failed: cells.length - ok.length,
     clientBound: cells.some((c) => c.clientBound),
   };

@@ -9,9 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ChartDataset } from 'chart.js';
+import { compareResults } from '../harness/check.js';
 import type { Cell, Results } from '../harness/results.js';
 import { encodeHistogram, newHistogram, recordUs, summarize } from '../workloads/latency.js';
-import { estimate, groupCells, mulberry32 } from '../reports/aggregate.js';
+import { groupCells, groupEstimate } from '../reports/aggregate.js';
+import { estimate, seededRandom } from '../reports/stats.js';
 import { CHART_HEIGHT, CHART_WIDTH, niceLogCeil, niceLogFloor, percentileLabel, planCharts, type ChartSpec, type ErrorBar } from '../reports/charts.js';
 import { renderReport } from '../reports/markdown.js';
 import { strategyColour } from '../reports/palette.js';
@@ -25,7 +27,7 @@ const REPEAT = 3;
 
 /** A cell with a real HDR histogram of `samples` latencies around `baseUs`. */
 function cell(strategy: string, workload: string, connections: number, rep: number, over: Partial<Cell> = {}): Cell {
-  const rand = mulberry32(connections * 131 + rep * 7 + strategy.length);
+  const rand = seededRandom(connections * 131 + rep * 7 + strategy.length);
   const baseUs = 50 + connections * (1 + 0.3 * Math.max(0, STRATEGIES.indexOf(strategy)));
   const h = newHistogram();
   for (let i = 0; i < 5000; i++) recordUs(h, baseUs * (1 + 3 * rand() ** 8));
@@ -237,6 +239,23 @@ describe('aggregation', () => {
     const g = groupCells(results.cells).find((x) => x.strategy === 'blocking' && x.connections === 1000);
     assert.equal(g?.status, 'failed');
     assert.equal(g.cells.length, REPEAT, 'expected every repetition in the group');
+  });
+
+  test('a report interval and a check interval of the same repetitions are identical', () => {
+    const ops = [41_000, 39_500, 44_200, 40_100, 47_900, 38_800];
+    const r = testResults(
+      ops.map((v, rep) => testCell({ connections: 100, established: 100, rep, ops: v, opsPerSec: v })),
+      { connections: [100], repeat: ops.length },
+    );
+    const g = groupCells(r.cells)[0];
+    assert.ok(g !== undefined, 'expected one group');
+    const reported = groupEstimate(g, (c) => c.opsPerSec);
+    const bar = (chart(planCharts(r), 'echo', 'throughput').config.options?.plugins?.errorBars?.bars ?? [])[0];
+    const gate = compareResults({ baseline: ['a.json'], current: ['b.json'], tolerance: 0.05, alpha: 0.01 }, r, r).comparisons[0]?.current?.ci;
+    assert.ok(gate !== undefined && bar !== undefined, 'expected a check interval and a chart error bar');
+    assert.ok(reported.hi > reported.lo, `expected a real interval, got ${reported.lo}..${reported.hi}`);
+    assert.deepEqual({ lo: gate.lo, hi: gate.hi, median: gate.median }, { lo: reported.lo, hi: reported.hi, median: reported.median }, 'check and the report tables must give the same interval');
+    assert.deepEqual({ lo: bar.lo, hi: bar.hi }, { lo: reported.lo, hi: reported.hi }, 'the chart\'s error bar must be that interval too');
   });
 
   test('nice log bounds', () => {
