@@ -8,6 +8,7 @@
  * to tell, it says so instead of guessing.
  */
 import { appendFileSync } from 'node:fs';
+import { cellKey, groupCells } from '../reports/aggregate.js';
 import { fmtRate } from '../reports/format.js';
 import { UsageError } from './errors.js';
 import type { CellRef } from './options.js';
@@ -55,7 +56,7 @@ export interface Side {
 }
 
 export interface Comparison {
-  /** "strategy/workload/connections". */
+  /** "strategy/workload/connections", "/idle=N" appended when N > 0 (cellKey). */
   cell: string;
   baseline?: Side;
   current?: Side;
@@ -75,21 +76,9 @@ export interface CheckOutcome {
   exitCode: 0 | 1;
 }
 
-export function cellKey(c: Pick<Cell, 'strategy' | 'workload' | 'connections'>): string {
-  return `${c.strategy}/${c.workload}/${c.connections}`;
-}
-
-/** Cells grouped by key, repetitions in rep order, keys in first-seen order. */
-function groupCells(cells: readonly Cell[]): Map<string, Cell[]> {
-  const groups = new Map<string, Cell[]>();
-  for (const c of cells) {
-    const k = cellKey(c);
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, [c]);
-    else g.push(c);
-  }
-  for (const g of groups.values()) g.sort((a, b) => a.rep - b.rep);
-  return groups;
+/** Repetitions by cell key (reports/aggregate.ts groupCells: the report's grouping), in rep order. */
+function groupByKey(cells: readonly Cell[]): Map<string, Cell[]> {
+  return new Map(groupCells(cells).map((g) => [cellKey(g), g.cells]));
 }
 
 function usable(c: Cell): boolean {
@@ -201,8 +190,8 @@ function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
 /** Compare two loaded results files. Pure apart from UsageErrors for unusable input. */
 export function compareResults(o: CheckOptions, base: Results, cur: Results): CheckOutcome {
   checkComparable(o, base, cur);
-  const bg = groupCells(base.cells);
-  const cg = groupCells(cur.cells);
+  const bg = groupByKey(base.cells);
+  const cg = groupByKey(cur.cells);
   const common = [...bg.keys()].filter((k) => cg.has(k));
   if (common.length === 0) {
     const list = (m: Map<string, Cell[]>): string => {

@@ -9,7 +9,7 @@ import { machineLine } from '../harness/machine.js';
 import type { Cell, Results } from '../harness/results.js';
 import { decodeHistogram, newHistogram } from '../workloads/latency.js';
 import { findWorkload } from '../workloads/registry.js';
-import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
+import { baseIdle, groupCells, groupEstimate, type CellGroup } from './aggregate.js';
 import { fmtRate, fmtUs } from './format.js';
 import { strategyColour } from './palette.js';
 
@@ -111,7 +111,9 @@ interface WorkloadView {
 }
 
 function workloadView(results: Results, workload: string, groups: CellGroup[]): WorkloadView {
-  const mine = groups.filter((g) => g.workload === workload);
+  const all = groups.filter((g) => g.workload === workload);
+  const idle = baseIdle(all);
+  const mine = all.filter((g) => g.idle === idle);
   const present = new Set(mine.map((g) => g.strategy));
   const strategies = [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
   const connections = [...new Set(mine.map((g) => g.connections))].sort((a, b) => a - b);

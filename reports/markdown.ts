@@ -5,7 +5,7 @@
  */
 import type { Cell, Results } from '../harness/results.js';
 import { findWorkload } from '../workloads/registry.js';
-import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
+import { baseIdle, groupCells, groupEstimate, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtRate, fmtUs } from './format.js';
 import { renderMicroSection } from './micro.js';
@@ -77,6 +77,13 @@ function marks(g: CellGroup): string {
   return `${g.status === 'capped' ? ` ${MARK.capped}` : ''}${g.clientBound ? ` ${MARK.clientBound}` : ''}`;
 }
 
+/** A workload's groups at its base idle count (baseIdle): what the per-connection tables show. */
+function perConnectionGroups(results: Results, workload: string): CellGroup[] {
+  const mine = groupCells(results.cells).filter((g) => g.workload === workload);
+  const idle = baseIdle(mine);
+  return mine.filter((g) => g.idle === idle);
+}
+
 function strategiesOf(results: Results, groups: readonly CellGroup[]): string[] {
   const present = new Set(groups.map((g) => g.strategy));
   return [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
@@ -87,7 +94,7 @@ function strategiesOf(results: Results, groups: readonly CellGroup[]): string[] 
  * strategy's median with its ratio to libuv.
  */
 export function renderSummaryTable(results: Results, workload: string): string {
-  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const groups = perConnectionGroups(results, workload);
   const strategies = strategiesOf(results, groups);
   const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
   const hasRef = strategies.includes(REFERENCE);
@@ -119,7 +126,7 @@ export function renderSummaryTable(results: Results, workload: string): string {
 
 /** p50 / p99 per strategy and connection count (median over repetitions). */
 export function renderLatencyTable(results: Results, workload: string): string {
-  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const groups = perConnectionGroups(results, workload);
   const strategies = strategiesOf(results, groups);
   const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
   const lines = [`| connections | ${strategies.map((s) => `${s} p50 / p99`).join(' | ')} |`, `| ---: | ${strategies.map(() => '---:').join(' | ')} |`];

@@ -23,6 +23,8 @@ interface Group {
   ops: number[];
   clientBound?: boolean;
   failed?: boolean;
+  /** Idle connections of the cell; undefined writes no field (a file from before idle existed). */
+  idle?: number;
 }
 
 function cell(g: Group, rep: number, ops: number): Cell {
@@ -37,6 +39,7 @@ function cell(g: Group, rep: number, ops: number): Cell {
     ops: Math.round(ops),
     opsPerSec: g.failed === true ? 0 : ops,
     client: { cpuPercent: g.clientBound === true ? 97 : 60, driver: 'net' },
+    ...(g.idle === undefined ? {} : { idle: g.idle }),
   });
 }
 
@@ -193,6 +196,38 @@ describe('check verdicts', () => {
   });
 });
 
+describe('check keys cells by (strategy, workload, connections, idle)', () => {
+  it('idle 0 keeps the old key, so an old baseline without idle fields still matches; idle > 0 gets its own key', () => {
+    const old = file(results([{ ops: base5 }]));
+    const withIdle = file(results([{ ops: base5, idle: 0 }, { ops: low(0.5), idle: 1000 }]));
+    const r = check(['--baseline', old, '--current', withIdle]);
+    assert.equal(r.code, 0, `idle=0 matches the old cell and is unchanged; the idle cell has no baseline; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /✅ ok/, 'the old key compares idle 0 with the old file');
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=1000'), /only in current/, 'the idle cell is a cell of its own, never pooled with idle 0');
+  });
+
+  it('cells that differ only in idle are compared with their own kind', () => {
+    const a = file(results([{ ops: base5, idle: 0 }, { ops: base5, idle: 10_000 }]));
+    const b = file(results([{ ops: base5, idle: 0 }, { ops: low(0.75), idle: 10_000 }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 1, `the idle cell slowed down; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=10000'), /REGRESSION/, 'the idle cell is flagged');
+    assert.doesNotMatch(row(r.stdout, 'libuv/echo/100'), /REGRESSION/, 'idle 0 is not');
+  });
+
+  it('--normalize-to takes both key forms', () => {
+    const a = file(results([{ ops: base5, idle: 1000 }, { strategy: 'other', ops: base5 }]));
+    const slowMachine = file(results([{ ops: low(0.6), idle: 1000 }, { strategy: 'other', ops: low(0.6) }]));
+    const r = check(['--baseline', a, '--current', slowMachine, '--normalize-to', 'libuv/echo/100/idle=1000']);
+    assert.equal(r.code, 0, `normalized by the idle cell: no regression; stdout:\n${r.stdout}\nstderr: ${r.stderr}`);
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=1000'), /reference/, 'the idle reference row says so');
+    assert.match(r.stdout, /divided by libuv\/echo\/100\/idle=1000 of the same run/, 'the header names the reference with its idle count');
+    const plain = check(['--baseline', a, '--current', slowMachine, '--normalize-to', 'other/echo/100/idle=0']);
+    assert.equal(plain.code, 0, `idle=0 names the plain cell; stderr: ${plain.stderr}`);
+    assert.match(row(plain.stdout, 'other/echo/100'), /reference/, 'idle=0 is the three-part key');
+  });
+});
+
 describe('check pools several files per side (interleaved A/B runs)', () => {
   it('five single-repetition runs per side give a verdict', () => {
     const a = base5.map((v) => file(results([{ ops: [v] }])));
@@ -249,6 +284,10 @@ describe('check refuses unusable input (exit 2, one line naming the file)', () =
     assertUnusable(['--baseline', good, '--current', good, '--alpha', '1.5'], /--alpha/);
     assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo'], /--normalize-to must be STRATEGY\/WORKLOAD\/CONNECTIONS/);
     assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/x'], /--normalize-to connections must be a positive integer/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/1000'], /--normalize-to must be STRATEGY\/WORKLOAD\/CONNECTIONS\[\/idle=N\]/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=many'], /--normalize-to idle must be a whole number >= 0/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=5/x'], /--normalize-to must be STRATEGY/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=1000'], /reference cell libuv\/echo\/100\/idle=1000 is unusable \(no such cell\)/);
     assertUnusable(['--current', good], /baseline/);
   });
 });

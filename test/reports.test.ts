@@ -241,6 +241,20 @@ describe('aggregation', () => {
     assert.equal(g.cells.length, REPEAT, 'expected every repetition in the group');
   });
 
+  test('one group per (strategy, workload, connections, idle); absent idle is 0', () => {
+    const r = testResults([
+      testCell({ rep: 0 }),
+      testCell({ rep: 1, idle: 0 }),
+      testCell({ rep: 0, idle: 1000, opsPerSec: 10 }),
+      testCell({ rep: 1, idle: 1000, opsPerSec: 12 }),
+    ]);
+    const groups = groupCells(r.cells);
+    assert.deepEqual(groups.map((g) => [g.idle, g.cells.length]), [[0, 2], [1000, 2]], 'expected idle 0 (with the field absent or 0) and idle 1000 apart');
+    const md = renderReport(r, { charts: false });
+    const row10 = md.split('\n').find((l) => l.startsWith('| 10 |'));
+    assert.ok(row10?.includes('1.00k') === true, `expected the per-connection table to show idle 0 only (1.00k ops/s), not a mix with the idle cells: ${String(row10)}`);
+  });
+
   test('a report interval and a check interval of the same repetitions are identical', () => {
     const ops = [41_000, 39_500, 44_200, 40_100, 47_900, 38_800];
     const r = testResults(
