@@ -7,8 +7,9 @@ import type { Cell, Results } from '../harness/results.js';
 import { findWorkload } from '../workloads/registry.js';
 import { baseIdle, groupCells, groupEstimate, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
-import { fmtBytes, fmtCount, fmtRate, fmtUs } from './format.js';
+import { fmtBytes, fmtCount, fmtCpuPerOp, fmtRate, fmtUs } from './format.js';
 import { renderMicroSection } from './micro.js';
+import { metricEstimate, rankGroups, type Ranking } from './verdict.js';
 
 export interface ReportOptions {
   /**
@@ -22,6 +23,12 @@ export interface ReportOptions {
 
 /** The reference every ratio is taken against: Node's own event loop. */
 const REFERENCE = 'libuv';
+
+/** How every verdict column decides (reports/verdict.ts), said once per table. */
+const VERDICT_RULES =
+  '*Verdict*: a strategy is bold only when its 95% interval lies clear of every other\'s; overlapping intervals are printed as a tie, ' +
+  'and one repetition names no winner. A row with a client-bound cell is ranked by server CPU per op (lower is better), ' +
+  'since its throughput measured the load generator. Capped and failed cells are not ranked.';
 
 /** Marks used in tables; the same meanings as the chart markers. */
 const MARK = { failed: '✕ failed', capped: '▲', clientBound: '○' } as const;
@@ -89,37 +96,67 @@ function strategiesOf(results: Results, groups: readonly CellGroup[]): string[] 
   return [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
 }
 
+/** A row's verdict (reports/verdict.ts) as table text: bold only for a clear leader. */
+export function rankingText(r: Ranking): string {
+  switch (r.kind) {
+    case 'none':
+      return r.why === 'nothing measured' ? '–' : `no winner: ${r.why}`;
+    case 'alone':
+      return `only ${r.group.strategy} ranked`;
+    case 'winner': {
+      const { group, est } = r.leader;
+      return r.metric === 'cpu' ? `**${group.strategy}** ${fmtCpuPerOp(est.median)} (${BY_CPU})` : `**${group.strategy}** ${fmtRate(est.median)}`;
+    }
+    case 'tie':
+      return `tie: ${r.tied.map((t) => t.group.strategy).join(', ')}${r.metric === 'cpu' ? ` (${BY_CPU})` : ''}`;
+  }
+}
+
+/** How a row ranked by CPU says so. */
+const BY_CPU = 'client-bound: by server CPU/op';
+
 /**
- * Per connection count: the best strategy by median throughput and every
- * strategy's median with its ratio to libuv.
+ * A strategy against the reference, in brackets: the throughput ratio, or,
+ * when either cell is client-bound (its throughput measured the load
+ * generator), how much less or more server CPU per op it spent.
+ */
+function ratioText(g: CellGroup, ref: CellGroup | undefined): string {
+  if (ref === undefined || ref.status === 'failed') return '';
+  if (g === ref) return ' (1.00×)';
+  if (g.clientBound || ref.clientBound) {
+    const mine = metricEstimate(g, 'cpu').median;
+    const theirs = metricEstimate(ref, 'cpu').median;
+    if (!(mine > 0 && theirs > 0)) return '';
+    const r = theirs / mine;
+    return r >= 1 ? ` (${r.toFixed(2)}× less CPU/op)` : ` (${(1 / r).toFixed(2)}× more CPU/op)`;
+  }
+  const v = metricEstimate(g, 'throughput').median;
+  const rv = metricEstimate(ref, 'throughput').median;
+  return rv > 0 ? ` (${(v / rv).toFixed(2)}×)` : '';
+}
+
+/**
+ * Per connection count: every strategy's median throughput with its ratio
+ * to libuv, and the row's verdict (reports/verdict.ts).
  */
 export function renderSummaryTable(results: Results, workload: string): string {
   const groups = perConnectionGroups(results, workload);
   const strategies = strategiesOf(results, groups);
   const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
-  const hasRef = strategies.includes(REFERENCE);
   const lines: string[] = [];
-  lines.push(`| connections | best | ${strategies.join(' | ')} |`);
+  lines.push(`| connections | verdict | ${strategies.join(' | ')} |`);
   lines.push(`| ---: | --- | ${strategies.map(() => '---:').join(' | ')} |`);
   for (const n of connections) {
-    const at = (s: string): CellGroup | undefined => groups.find((g) => g.strategy === s && g.connections === n);
-    const ops = (g: CellGroup | undefined): number => (g === undefined || g.status === 'failed' ? NaN : groupEstimate(g, (c) => c.opsPerSec).median);
-    const ref = ops(at(REFERENCE));
-    let best: CellGroup | undefined;
-    for (const s of strategies) {
-      const g = at(s);
-      if (g !== undefined && !Number.isNaN(ops(g)) && (best === undefined || ops(g) > ops(best))) best = g;
-    }
+    const row = groups.filter((g) => g.connections === n);
+    const at = (s: string): CellGroup | undefined => row.find((g) => g.strategy === s);
+    const ref = at(REFERENCE);
     const cols = strategies.map((s) => {
       const g = at(s);
       if (g === undefined) return '–';
       if (g.status === 'failed') return MARK.failed;
-      const v = ops(g);
-      const ratio = hasRef && Number.isFinite(ref) && ref > 0 ? ` (${(v / ref).toFixed(2)}×)` : '';
-      return `${fmtRate(v)}${ratio}${marks(g)}`;
+      return `${fmtRate(metricEstimate(g, 'throughput').median)}${ratioText(g, ref)}${marks(g)}`;
     });
-    const bestText = best === undefined ? '–' : `**${best.strategy}** ${fmtRate(ops(best))}${marks(best)}`;
-    lines.push(`| ${fmtCount(n)} | ${bestText} | ${cols.join(' | ')} |`);
+    lines.push(`| ${fmtCount(n)} | ${rankingText(rankGroups(row))} | ${cols.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }
@@ -182,8 +219,15 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     lines.push(
       `### Throughput (${unit}s/s)`,
       '',
-      `Median over repetitions${hasRef ? `; in brackets, the ratio to ${REFERENCE} at the same connection count` : ` (no ${REFERENCE} cells, so no ratios)`}. ` +
-        `${MARK.capped} capped, ${MARK.clientBound} client-bound, ${MARK.failed}: see *Caps and faults*.`,
+      `Median over repetitions${
+        hasRef
+          ? `; in brackets, the ratio to ${REFERENCE} at the same connection count: of throughput when neither cell is client-bound; ` +
+            `when either is, its throughput measured the load generator, so the bracket compares server CPU per op instead ` +
+            `(\`1.40× less CPU/op\`: ${REFERENCE} spent 1.40 times this strategy's CPU per op)`
+          : ` (no ${REFERENCE} cells, so no ratios)`
+      }. ${MARK.capped} capped, ${MARK.clientBound} client-bound, ${MARK.failed}: see *Caps and faults*.`,
+      '',
+      VERDICT_RULES,
       '',
       renderSummaryTable(results, workload),
       '### Latency (p50 / p99)',

@@ -79,6 +79,11 @@ export function estimate(values: readonly number[]): Estimate {
   return { median: m, lo: quantile(sorted, (1 - LEVEL) / 2), hi: quantile(sorted, 1 - (1 - LEVEL) / 2), n };
 }
 
+/** The two intervals share at least one value: the repetitions cannot tell them apart. */
+export function overlaps(a: Pick<Estimate, 'lo' | 'hi'>, b: Pick<Estimate, 'lo' | 'hi'>): boolean {
+  return a.lo <= b.hi && b.lo <= a.hi;
+}
+
 /** Standard normal CDF (erfc via the Numerical Recipes Chebyshev fit, |error| < 1.2e-7). */
 export function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
