@@ -79,6 +79,20 @@ export function baseIdle(groups: readonly CellGroup[]): number {
   return groups.length === 0 ? 0 : Math.min(...groups.map((g) => g.idle));
 }
 
+/** The active-connection counts of a workload measured at more than one idle count: each gets idle charts. */
+export function idleSweeps(groups: readonly CellGroup[]): { connections: number; idle: number[] }[] {
+  const byConnections = new Map<number, Set<number>>();
+  for (const g of groups) {
+    const set = byConnections.get(g.connections) ?? new Set<number>();
+    set.add(g.idle);
+    byConnections.set(g.connections, set);
+  }
+  return [...byConnections]
+    .filter(([, idle]) => idle.size > 1)
+    .map(([connections, idle]) => ({ connections, idle: [...idle].sort((a, b) => a - b) }))
+    .sort((a, b) => a.connections - b.connections);
+}
+
 /** Estimate of a per-cell metric over a group's usable reps (undefined values skipped). */
 export function groupEstimate(g: CellGroup, metric: (c: Cell) => number | undefined): Estimate {
   const vals: number[] = [];

@@ -31,3 +31,8 @@ export function fmtCpuPerOp(us: number): string {
   if (!Number.isFinite(us)) return '–';
   return `${us.toFixed(us >= 100 ? 0 : 1)} µs/op`;
 }
+
+/** " (+10,000 idle)" after a cell's name when it held idle connections, "" when none: every name of a cell says so. */
+export function fmtIdle(idle: number): string {
+  return idle > 0 ? ` (+${fmtCount(idle)} idle)` : '';
+}

@@ -12,7 +12,7 @@ import type { ChartDataset } from 'chart.js';
 import { compareResults } from '../harness/check.js';
 import type { Cell, Results } from '../harness/results.js';
 import { encodeHistogram, newHistogram, recordUs, summarize } from '../workloads/latency.js';
-import { groupCells, groupEstimate } from '../reports/aggregate.js';
+import { groupCells, groupEstimate, idleSweeps } from '../reports/aggregate.js';
 import { estimate, seededRandom } from '../reports/stats.js';
 import { CHART_HEIGHT, CHART_WIDTH, niceLogCeil, niceLogFloor, percentileLabel, planCharts, type ChartSpec, type ErrorBar } from '../reports/charts.js';
 import { renderReport } from '../reports/markdown.js';
@@ -20,6 +20,7 @@ import { strategyColour } from '../reports/palette.js';
 import { renderChart } from '../reports/render.js';
 import { writeReport } from '../reports/write.js';
 import { testCell, testResults } from './helpers/fixtures.js';
+import { idleCell, idleResults, IDLE_STRATEGIES } from './helpers/idle-fixture.js';
 
 const STRATEGIES = ['libuv', 'epoll', 'select', 'blocking'];
 const CONNECTIONS = [10, 100, 1000];
@@ -107,19 +108,20 @@ function dataset(spec: ChartSpec, label: string): ChartDataset<'line'> {
  * The rows of the table under `### heading` of `## workload` in report.md,
  * each as its trimmed columns, by its first column.
  */
-function tableRows(md: string, workload: string, heading: string): Map<string, string[]> {
+function tableLines(md: string, workload: string, heading: string): string[][] {
   const lines = md.split('\n');
   const start = lines.indexOf(`## ${workload}`);
   assert.ok(start >= 0, `expected a section for ${workload}`);
   const at = lines.findIndex((l, i) => i > start && l.startsWith(`### ${heading}`));
   assert.ok(at > start, `expected "### ${heading}" in the ${workload} section`);
-  const rows = new Map<string, string[]>();
+  const rows: string[][] = [];
   let i = lines.findIndex((l, j) => j > at && l.startsWith('|')) + 2;
-  for (; lines[i]?.startsWith('|') === true; i++) {
-    const cols = (lines[i] ?? '').split('|').slice(1, -1).map((c) => c.trim());
-    rows.set(cols[0] ?? '', cols);
-  }
+  for (; lines[i]?.startsWith('|') === true; i++) rows.push((lines[i] ?? '').split('|').slice(1, -1).map((c) => c.trim()));
   return rows;
+}
+
+function tableRows(md: string, workload: string, heading: string): Map<string, string[]> {
+  return new Map(tableLines(md, workload, heading).map((cols) => [cols[0] ?? '', cols]));
 }
 
 function throughputRow(md: string, workload: string, connections: string): string[] {
@@ -439,6 +441,122 @@ describe('verdicts name servers, not the load generator or the noise', () => {
       }
     }
     assert.ok(guarded > 0, 'expected the sample to hold rows the rule guards');
+  });
+});
+
+describe('idle connections', () => {
+  const idle = idleResults();
+  const md = renderReport(idle);
+  const idleSpecs = planCharts(idle);
+
+  test('the idle table: a row per (connections, idle), ops/s and CPU per op per strategy, marks, and a verdict by the rules', () => {
+    const rows = tableLines(md, 'echo', 'Idle connections');
+    assert.deepEqual(
+      rows.map((r) => `${r[0] ?? ''}/${r[1] ?? ''}`),
+      ['10/0', '10/1,000', '10/10,000', '100/0', '100/1,000', '100/10,000'],
+      'expected one row per active count × idle count, in order',
+    );
+    const col = (strategy: string): number => 3 + IDLE_STRATEGIES.indexOf(strategy);
+    const at = (n: string, i: string): string[] => rows.find((r) => r[0] === n && r[1] === i) ?? [];
+    assert.match(at('10', '10,000')[col('select')] ?? '', /^\S+ · \S+ µs\/op ▲$/, 'expected select capped (▲) at 10 + 10,000 (FD_SETSIZE)');
+    assert.match(at('10', '1,000')[col('select')] ?? '', /^\S+ · \S+ µs\/op$/, 'expected select uncapped at 10 + 1,000');
+    assert.match(at('100', '1,000')[col('select')] ?? '', /▲$/, 'expected select capped at 100 + 1,000');
+    assert.equal(at('10', '0')[col('epoll')], '150.0k · 6.4 µs/op ○', 'expected median ops/s · server CPU µs/op, client-bound marked ○');
+    // epoll and io-uring are client-bound with overlapping CPU per op in every row: a tie by CPU, never bold.
+    for (const r of rows) assert.equal(r[2], 'tie: io-uring, epoll (client-bound: by server CPU/op)', `expected the verdict by the rules in row ${r.join(' | ')}`);
+  });
+
+  test('the idle section states what each model predicts, without figures', () => {
+    const section = md.slice(md.indexOf('### Idle connections'), md.indexOf('| connections | idle |'));
+    for (const words of ['every watched fd', 'FD_SETSIZE', 'ready list', 'completions', 'libuv', 'thread per connection', 'sigio', 'busypoll']) {
+      assert.ok(section.includes(words), `expected "${words}" in the idle section's text`);
+    }
+    assert.doesNotMatch(section.replace('1024', '').replace('95%', ''), /\d/, 'expected no measured figure in the text (the table holds those)');
+  });
+
+  test('the per-connection tables and charts hold idle-0 cells only', () => {
+    const row10 = throughputRow(md, 'echo', '10');
+    assert.ok(!(row10[3] ?? '').includes('▲'), `expected blocking uncapped at idle 0 (capped only with idle connections): ${row10.join(' | ')}`);
+    const t = chart(idleSpecs, 'echo', 'throughput');
+    for (const d of t.config.data.datasets) {
+      assert.deepEqual(xs(d), [10, 100], `expected one point per connection count in ${String(d.label)}, not one per idle count`);
+      const styles = d.pointStyle as string[];
+      assert.ok(!styles.includes('triangle'), `expected no capped (idle) cell in the per-connection chart: ${String(d.label)}`);
+    }
+  });
+
+  test('idle charts: per swept active count, evenly spaced 0 / 1,000 / 10,000, palette colours, markers and error bars', () => {
+    const files = idleSpecs.filter((c) => c.kind.startsWith('idle-')).map((c) => c.file);
+    assert.deepEqual(files, ['echo-idle-throughput-c10.png', 'echo-idle-cpu-c10.png', 'echo-idle-throughput-c100.png', 'echo-idle-cpu-c100.png'], 'expected throughput and CPU charts per active count');
+    assert.deepEqual(idleSweeps(groupCells(idle.cells)), [{ connections: 10, idle: [0, 1000, 10_000] }, { connections: 100, idle: [0, 1000, 10_000] }]);
+    for (const file of files) {
+      const spec = idleSpecs.find((c) => c.file === file);
+      assert.ok(spec !== undefined);
+      const x = spec.config.options?.scales?.['x'] as { type?: string; afterBuildTicks?: (a: { ticks: { value: number }[] }) => void; ticks?: { callback?: (v: number) => string } } | undefined;
+      assert.equal(x?.type, 'linear', `expected evenly spaced slots (not a log axis, which cannot show 0) in ${file}`);
+      const axis = { ticks: [] as { value: number }[] };
+      x.afterBuildTicks?.(axis);
+      assert.deepEqual(axis.ticks.map((t) => t.value), [0, 1, 2], `expected one evenly spaced tick per idle count in ${file}`);
+      assert.deepEqual(axis.ticks.map((t) => x.ticks?.callback?.(t.value)), ['0', '1,000', '10,000'], `expected the ticks labelled with the idle counts in ${file}`);
+      for (const d of spec.config.data.datasets) if (d.label !== 'failed') assert.equal(d.borderColor, strategyColour(d.label ?? ''), `expected ${String(d.label)}'s colour in ${file}`);
+      const bars = (spec.config.options?.plugins?.errorBars?.bars ?? []) as ErrorBar[];
+      assert.ok(bars.length > 0, `expected 95% CI error bars from the repetitions in ${file}`);
+    }
+    const cpu = chart(idleSpecs, 'echo', 'idle-cpu');
+    const select = dataset(cpu, 'select');
+    assert.deepEqual(select.pointStyle, ['circle', 'circle', 'triangle'], 'expected select capped (triangle) at 10,000 idle');
+    const medians = [0, 1000, 10_000].map((n) => {
+      const g = groupCells(idle.cells).find((x) => x.strategy === 'select' && x.connections === 10 && x.idle === n);
+      assert.ok(g !== undefined);
+      return groupEstimate(g, (c) => c.server.cpuUsPerOp).median;
+    });
+    assert.deepEqual((select.data as { y: number }[]).map((p) => p.y), medians, 'expected each point to be that idle count\'s median CPU per op');
+    const epoll = dataset(cpu, 'epoll');
+    assert.deepEqual(epoll.pointBackgroundColor, ['#ffffff', '#ffffff', '#ffffff'], 'expected client-bound cells hollow');
+    assert.deepEqual(pngSize(renderChart(cpu.config)), { width: CHART_WIDTH, height: CHART_HEIGHT }, 'expected the idle chart to render');
+  });
+
+  test('everything that names a cell shows its idle connections when it has some', () => {
+    assert.match(
+      md,
+      /- \*\*select × echo × 10 \(\+10,000 idle\)\*\* \(rep 0\): capped — refused: FD_SETSIZE.*idle connections: 10,000 asked, 1,004 established, 1,004 still open when the window closed/,
+      'expected the capped line to name the idle count and say what became of the idle connections',
+    );
+    assert.doesNotMatch(md, /\*\*select × echo × 10\*\* \(rep 0\): capped/, 'expected no capped line without its idle count');
+    const cells = md.slice(md.indexOf('## Cells'));
+    assert.match(cells, /\| strategy \| workload \| conns \| idle \| rep \|/, 'expected an idle column in the Cells table');
+    assert.match(cells, /\| select \| echo \| 10 \| 10,000 \(est\. 1,004, open 1,004\) \| 0 \|/, 'expected the idle count, with what was established and still open');
+    assert.doesNotMatch(renderReport(results, { charts: false }), /\| idle \|/, 'expected no idle column in a run without idle connections');
+    // A run measured only with idle connections: its per-connection charts and captions say so.
+    const only = testResults([0, 1].map((rep) => idleCell('epoll', 10, 1000, rep)), { strategies: ['epoll'], connections: [10], idle: [1000], repeat: 2 });
+    const specs1000 = planCharts(only);
+    const t = chart(specs1000, 'echo', 'throughput');
+    assert.equal(t.file, 'echo-throughput-idle1000.png', 'expected the idle count in the file name');
+    assert.match(t.caption, /\(\+1,000 idle\)/, 'expected the idle count in the caption');
+    assert.match(String(t.config.options?.plugins?.title?.text), /\(\+1,000 idle\)$/, 'expected the idle count in the title');
+    assert.match(renderReport(only, { charts: false }), /Every cell below held 1,000 idle connections/, 'expected the workload section to say its cells held idle connections');
+  });
+
+  test('a Start-up table when cells carry server.startup, and none otherwise', () => {
+    const rows = md.slice(md.indexOf('## Start-up'), md.indexOf('## Caps and faults')).split('\n').filter((l) => l.startsWith('| blocking |'));
+    assert.equal(rows.length, 6, `expected one start-up row per blocking cell group: ${rows.join('\n')}`);
+    assert.equal(rows[3], '| blocking | echo | 100 | 100 | 290 | 120 |', 'expected threads started, start-up ms and warm-up held ms (medians over repetitions)');
+    assert.ok(rows.some((r) => r.startsWith('| blocking | echo | 100 (+10,000 idle) |')), 'expected the idle count in the start-up rows');
+    assert.ok(md.includes('thread per connection'), 'expected the start-up text');
+    assert.doesNotMatch(renderReport(results, { charts: false }), /## Start-up/, 'expected no start-up section without start-up figures');
+    assert.doesNotMatch(renderReport(results, { charts: false }), /### Idle connections/, 'expected no idle section in a run without idle connections');
+  });
+
+  test('writeReport draws and embeds the idle charts in the idle section', async () => {
+    const out = path.join(tmp, 'idle-out');
+    const w = await writeReport(idle, out);
+    assert.deepEqual(w.warnings, [], 'expected no warnings');
+    const written = readFileSync(w.reportPath, 'utf8');
+    const section = written.slice(written.indexOf('### Idle connections'));
+    for (const f of ['echo-idle-throughput-c10.png', 'echo-idle-cpu-c10.png', 'echo-idle-throughput-c100.png', 'echo-idle-cpu-c100.png']) {
+      assert.ok(section.includes(`](${f})`), `expected ${f} embedded in the idle section`);
+      assert.deepEqual(pngSize(readFileSync(path.join(out, f))), { width: CHART_WIDTH, height: CHART_HEIGHT }, `expected ${f} drawn`);
+    }
   });
 });
 
