@@ -3,17 +3,22 @@
  * cell two results files share and fails (exit 1) only on a slowdown that
  * is both statistically significant over the repetitions (one-sided
  * Mann-Whitney U, exact for small samples) and larger than the tolerance.
+ * Where the current run is client-bound its throughput is the load
+ * generator's, so the server's CPU per op is compared instead, by the same
+ * rule (more CPU per op is worse).
  * CI runners are noisy, so the gate must neither cry wolf (one unlucky
  * repetition) nor sleep through a real slowdown; with too few repetitions
  * to tell, it says so instead of guessing.
  */
 import { appendFileSync } from 'node:fs';
+import { cellKey, groupCells } from '../reports/aggregate.js';
 import { fmtRate } from '../reports/format.js';
+import { serverCpuPerOp, type RankMetric } from '../reports/verdict.js';
 import { UsageError } from './errors.js';
 import type { CellRef } from './options.js';
 import type { Cell, Results } from './results.js';
 import { loadResults } from './results-file.js';
-import { bootstrapMedianCI, mannWhitneyU, median, minOneSidedP, type Interval } from './stats.js';
+import { estimate, mannWhitneyU, median, minOneSidedP, type Estimate } from '../reports/stats.js';
 
 export interface CheckOptions {
   /** Results files of the reference run(s); several are pooled (interleaved A/B runs). */
@@ -34,6 +39,7 @@ export type Verdict =
   | 'ok'
   | 'improved'
   | 'regression'
+  /** The current run is client-bound and its server's CPU was not measured (an external target without --target-pid): nothing to compare. */
   | 'unreliable (client-bound)'
   | 'insufficient repetitions'
   | 'failed'
@@ -41,26 +47,34 @@ export type Verdict =
   | 'only in baseline'
   | 'only in current';
 
+/** What a cell is compared by: ops/s (lower is worse), or server CPU µs per op (higher is worse). */
+export type Metric = RankMetric;
+
 export interface Side {
-  /** Throughput per usable repetition (normalized when asked), in rep order. */
+  /** The comparison's metric per usable repetition (normalized when asked), in rep order. */
   values: number[];
   median: number;
-  ci: Interval;
+  /** The same estimate the report draws for these repetitions. */
+  ci: Estimate;
   /** Repetitions that failed and were left out. */
   failed: number;
+  /** Repetitions that did not fail (values may hold fewer: a repetition without a server CPU figure has no CPU value). */
+  usable: number;
   clientBound: boolean;
   /** Why the cell failed, when every repetition did. */
   reason?: string;
 }
 
 export interface Comparison {
-  /** "strategy/workload/connections". */
+  /** "strategy/workload/connections", "/idle=N" appended when N > 0 (cellKey). */
   cell: string;
+  /** Both sides are compared by this: `cpu` when the current run is client-bound. */
+  metric: Metric;
   baseline?: Side;
   current?: Side;
-  /** Relative change of the median, current vs baseline (−0.25 = 25% slower). */
+  /** Relative change of the median, current vs baseline (throughput −0.25: 25% slower; cpu +0.25: 25% more CPU per op). */
   change: number;
-  /** One-sided p that current is slower. */
+  /** One-sided p that current is worse (slower, or more CPU per op). */
   p: number;
   verdict: Verdict;
   notes: string[];
@@ -74,21 +88,9 @@ export interface CheckOutcome {
   exitCode: 0 | 1;
 }
 
-export function cellKey(c: Pick<Cell, 'strategy' | 'workload' | 'connections'>): string {
-  return `${c.strategy}/${c.workload}/${c.connections}`;
-}
-
-/** Cells grouped by key, repetitions in rep order, keys in first-seen order. */
-function groupCells(cells: readonly Cell[]): Map<string, Cell[]> {
-  const groups = new Map<string, Cell[]>();
-  for (const c of cells) {
-    const k = cellKey(c);
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, [c]);
-    else g.push(c);
-  }
-  for (const g of groups.values()) g.sort((a, b) => a.rep - b.rep);
-  return groups;
+/** Repetitions by cell key (reports/aggregate.ts groupCells: the report's grouping), in rep order. */
+function groupByKey(cells: readonly Cell[]): Map<string, Cell[]> {
+  return new Map(groupCells(cells).map((g) => [cellKey(g), g.cells]));
 }
 
 function usable(c: Cell): boolean {
@@ -110,30 +112,56 @@ function canonical(o: Record<string, unknown> | undefined): string {
   return JSON.stringify(Object.fromEntries(wire.sort(([a], [b]) => a.localeCompare(b))));
 }
 
+/** The metric's value of one repetition, when it has one. */
+function metricOf(c: Cell, metric: Metric): number | undefined {
+  return metric === 'cpu' ? serverCpuPerOp(c) : c.opsPerSec;
+}
+
+/** Per-rep divisors of one metric: the same rep of the reference where it has one, else the reference's median. */
+interface Divisors {
+  throughput: (rep: number) => number;
+  /** NaN where the reference has no server CPU figure (its cells are then left without CPU values). */
+  cpu: (rep: number) => number;
+}
+
+function divisorOf(reps: readonly Cell[], metric: Metric): (rep: number) => number {
+  const measured = reps.flatMap((c) => {
+    const v = metricOf(c, metric);
+    return v !== undefined && v > 0 ? [[c.rep, v] as const] : [];
+  });
+  const byRep = new Map(measured);
+  const med = measured.length === 0 ? Number.NaN : median(measured.map(([, v]) => v));
+  return (rep) => byRep.get(rep) ?? med;
+}
+
 /**
- * Per-rep divisors from the reference cell: the same rep where it was
- * measured, else the reference's median. Throws when the file lacks it.
+ * The reference cell's divisors, for each metric. Throws when the file
+ * lacks the cell or its every repetition failed.
  */
-function referenceDivisor(file: string, groups: Map<string, Cell[]>, ref: CellRef): (rep: number) => number {
+function referenceDivisors(file: string, groups: Map<string, Cell[]>, ref: CellRef): Divisors {
   const key = cellKey(ref);
   const reps = (groups.get(key) ?? []).filter((c) => usable(c) && c.opsPerSec > 0);
   if (reps.length === 0) {
     const why = groups.has(key) ? 'it has no successful repetition' : 'no such cell';
     throw new UsageError(`${file}: --normalize-to reference cell ${key} is unusable (${why})`);
   }
-  const byRep = new Map(reps.map((c) => [c.rep, c.opsPerSec]));
-  const med = median(reps.map((c) => c.opsPerSec));
-  return (rep) => byRep.get(rep) ?? med;
+  return { throughput: divisorOf(reps, 'throughput'), cpu: divisorOf(reps, 'cpu') };
 }
 
-function side(cells: readonly Cell[], divisor: ((rep: number) => number) | undefined): Side {
+function side(cells: readonly Cell[], metric: Metric, divisors: Divisors | undefined): Side {
   const ok = cells.filter(usable);
-  const values = ok.map((c) => (divisor === undefined ? c.opsPerSec : c.opsPerSec / divisor(c.rep)));
+  const values = ok.flatMap((c) => {
+    const v = metricOf(c, metric);
+    const x = v === undefined ? Number.NaN : divisors === undefined ? v : v / divisors[metric](c.rep);
+    return Number.isFinite(x) ? [x] : [];
+  });
+  const ci = estimate(values);
   const s: Side = {
     values,
-    median: median(values),
-    ci: bootstrapMedianCI(values),
+    median: ci.median,
+    ci,
     failed: cells.length - ok.length,
+    usable: ok.length,
     clientBound: cells.some((c) => c.clientBound),
   };
   if (ok.length === 0) {
@@ -199,8 +227,8 @@ function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
 /** Compare two loaded results files. Pure apart from UsageErrors for unusable input. */
 export function compareResults(o: CheckOptions, base: Results, cur: Results): CheckOutcome {
   checkComparable(o, base, cur);
-  const bg = groupCells(base.cells);
-  const cg = groupCells(cur.cells);
+  const bg = groupByKey(base.cells);
+  const cg = groupByKey(cur.cells);
   const common = [...bg.keys()].filter((k) => cg.has(k));
   if (common.length === 0) {
     const list = (m: Map<string, Cell[]>): string => {
@@ -210,8 +238,8 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
     throw new UsageError(`${sideLabel(o.current)}: no cell in common with the baseline ${sideLabel(o.baseline)} (baseline: ${list(bg)}; current: ${list(cg)})`);
   }
   const ref = o.normalizeTo;
-  const bDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.baseline), bg, ref);
-  const cDiv = ref === undefined ? undefined : referenceDivisor(sideLabel(o.current), cg, ref);
+  const bDiv = ref === undefined ? undefined : referenceDivisors(sideLabel(o.baseline), bg, ref);
+  const cDiv = ref === undefined ? undefined : referenceDivisors(sideLabel(o.current), cg, ref);
   const refKey = ref === undefined ? undefined : cellKey(ref);
 
   const keys = [...bg.keys(), ...[...cg.keys()].filter((k) => !bg.has(k))];
@@ -219,9 +247,12 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
   for (const key of keys) {
     const bCells = bg.get(key);
     const cCells = cg.get(key);
-    const cmp: Comparison = { cell: key, change: Number.NaN, p: Number.NaN, verdict: 'ok', notes: [] };
-    if (bCells !== undefined) cmp.baseline = side(bCells, bDiv);
-    if (cCells !== undefined) cmp.current = side(cCells, cDiv);
+    // A client-bound current run measured its load generator: both sides
+    // are then compared by what their servers paid per op.
+    const metric: Metric = cCells?.some((c) => usable(c) && c.clientBound) === true ? 'cpu' : 'throughput';
+    const cmp: Comparison = { cell: key, metric, change: Number.NaN, p: Number.NaN, verdict: 'ok', notes: [] };
+    if (bCells !== undefined) cmp.baseline = side(bCells, metric, bDiv);
+    if (cCells !== undefined) cmp.current = side(cCells, metric, cDiv);
     comparisons.push(cmp);
     const b = cmp.baseline;
     const c = cmp.current;
@@ -230,12 +261,23 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
       continue;
     }
     for (const [name, s] of [['baseline', b], ['current', c]] as const) {
-      if (s.failed > 0 && s.values.length > 0) cmp.notes.push(`${s.failed} failed ${name} repetition(s) left out`);
+      if (s.failed > 0 && s.usable > 0) cmp.notes.push(`${s.failed} failed ${name} repetition(s) left out`);
+    }
+    if (b.usable === 0 || c.usable === 0) {
+      cmp.verdict = 'failed';
+      const which = b.usable === 0 && c.usable === 0 ? 'both runs' : b.usable === 0 ? 'the baseline' : 'the current run';
+      cmp.notes.push(`every repetition failed in ${which}${(c.reason ?? b.reason) !== undefined ? `: ${c.reason ?? b.reason ?? ''}` : ''}`);
+      continue;
+    }
+    if (metric === 'cpu') {
+      cmp.notes.push('current run client-bound: its throughput is the load generator\'s, so server CPU µs/op is compared instead (higher is worse)');
+    } else if (b.clientBound) {
+      cmp.notes.push('baseline client-bound: its throughput is a floor for its server, so a drop below it is real');
     }
     if (b.values.length === 0 || c.values.length === 0) {
-      cmp.verdict = 'failed';
-      const which = b.values.length === 0 && c.values.length === 0 ? 'both runs' : b.values.length === 0 ? 'the baseline' : 'the current run';
-      cmp.notes.push(`every repetition failed in ${which}${(c.reason ?? b.reason) !== undefined ? `: ${c.reason ?? b.reason ?? ''}` : ''}`);
+      cmp.verdict = 'unreliable (client-bound)';
+      const which = b.values.length === 0 && c.values.length === 0 ? 'either run' : b.values.length === 0 ? 'the baseline' : 'the current run';
+      cmp.notes.push(`no server CPU per op was measured in ${which} (an external target needs --target-pid), so there is nothing to compare`);
       continue;
     }
     cmp.change = c.median / b.median - 1;
@@ -244,25 +286,26 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
       cmp.notes.push('normalization reference: 1 on both sides by construction');
       continue;
     }
-    cmp.p = mannWhitneyU(c.values, b.values, 'less').p;
-    const pUp = mannWhitneyU(c.values, b.values, 'greater').p;
-    const clientBound = b.clientBound || c.clientBound;
-    if (clientBound) cmp.notes.push('client-bound: the load generator saturated its CPU, so throughput measures the client');
+    // Throughput is worse lower, CPU per op worse higher: one rule, turned around.
+    const worseSide = metric === 'cpu' ? 'greater' : 'less';
+    const betterSide = metric === 'cpu' ? 'less' : 'greater';
+    const worseBy = metric === 'cpu' ? cmp.change : -cmp.change;
+    cmp.p = mannWhitneyU(c.values, b.values, worseSide).p;
+    const pBetter = mannWhitneyU(c.values, b.values, betterSide).p;
     if (minOneSidedP(c.values.length, b.values.length) >= o.alpha) {
       cmp.verdict = 'insufficient repetitions';
       cmp.notes.push(
-        `${b.values.length} vs ${c.values.length} repetitions cannot reach p < ${o.alpha} even if every current run were slower (run bench with --repeat ${repsNeeded(o.alpha)} or more)`,
+        `${b.values.length} vs ${c.values.length} repetitions cannot reach p < ${o.alpha} even if every current run were worse (run bench with --repeat ${repsNeeded(o.alpha)} or more)`,
       );
-    } else if (cmp.change < -o.tolerance && cmp.p < o.alpha) {
-      // Only a client-bound *current* run makes a drop unreliable: its server
-      // might have done more. A client-bound baseline is a floor for the
-      // server's real baseline, so a drop below it is, if anything, understated.
-      cmp.verdict = c.clientBound ? 'unreliable (client-bound)' : 'regression';
-    } else if (cmp.change > o.tolerance && pUp < o.alpha) {
+    } else if (worseBy > o.tolerance && cmp.p < o.alpha) {
+      // A client-bound baseline is a floor for its server, so a throughput
+      // drop below it is, if anything, understated: a real regression.
+      cmp.verdict = 'regression';
+    } else if (-worseBy > o.tolerance && pBetter < o.alpha) {
       cmp.verdict = 'improved';
     } else {
       cmp.verdict = 'ok';
-      if (cmp.change < -o.tolerance) cmp.notes.push(`slower by more than the tolerance, but not significant (p ${fmtP(cmp.p)} ≥ ${o.alpha})`);
+      if (worseBy > o.tolerance) cmp.notes.push(`${metric === 'cpu' ? 'more CPU per op' : 'slower'} by more than the tolerance, but not significant (p ${fmtP(cmp.p)} ≥ ${o.alpha})`);
     }
   }
   const regressions = comparisons.filter((c) => c.verdict === 'regression').length;
@@ -277,16 +320,19 @@ export function fmtP(p: number): string {
   return p < 0.01 ? p.toPrecision(2) : p.toFixed(3);
 }
 
-function fmtValue(v: number, normalized: boolean): string {
+function fmtValue(v: number, normalized: boolean, metric: Metric): string {
   if (!Number.isFinite(v)) return '–';
-  return normalized ? `${v.toFixed(3)}×` : fmtRate(v);
+  if (normalized) return `${v.toFixed(3)}×`;
+  return metric === 'cpu' ? String(Number(v.toPrecision(3))) : fmtRate(v);
 }
 
-function fmtSide(s: Side | undefined, normalized: boolean): string {
+function fmtSide(s: Side | undefined, normalized: boolean, metric: Metric): string {
   if (s === undefined) return '–';
-  if (s.values.length === 0) return 'failed';
-  const ci = s.values.length > 1 ? ` [${fmtValue(s.ci.lo, normalized)}, ${fmtValue(s.ci.hi, normalized)}]` : '';
-  return `${fmtValue(s.median, normalized)}${ci} (n=${s.values.length})`;
+  if (s.usable === 0) return 'failed';
+  if (s.values.length === 0) return 'no CPU figure';
+  const ci = s.values.length > 1 ? ` [${fmtValue(s.ci.lo, normalized, metric)}, ${fmtValue(s.ci.hi, normalized, metric)}]` : '';
+  const unit = metric === 'cpu' ? (normalized ? ' CPU/op' : ' µs/op') : '';
+  return `${fmtValue(s.median, normalized, metric)}${ci}${unit} (n=${s.values.length})`;
 }
 
 function fmtVerdict(v: Verdict): string {
@@ -303,7 +349,9 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
   const how = normalized ? `, each cell divided by ${cellKey(o.normalizeTo ?? { strategy: '', workload: '', connections: 0 })} of the same run` : '';
   lines.push(
     `Baseline \`${o.baseline.join(' ')}\` vs current \`${o.current.join(' ')}\`: throughput (ops/s${how}), median [95% bootstrap CI] over repetitions. ` +
-      `A regression must be slower by more than ${+(o.tolerance * 100).toFixed(2)}% **and** significant (one-sided Mann-Whitney U, p < ${o.alpha}).`,
+      `A regression must be slower by more than ${+(o.tolerance * 100).toFixed(2)}% **and** significant (one-sided Mann-Whitney U, p < ${o.alpha}). ` +
+      `Where the current run is client-bound its throughput is the load generator's, so the row compares server CPU µs per op instead ` +
+      `(\`CPU/op\` in the change column), by the same rule with more CPU per op as the worse direction.`,
     '',
   );
   for (const [name, r] of [['baseline', base], ['current', cur]] as const) {
@@ -311,8 +359,10 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
   }
   lines.push('| cell | baseline | current | change | p | verdict |', '| --- | ---: | ---: | ---: | ---: | --- |');
   for (const c of out.comparisons) {
-    const change = Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%` : '–';
-    lines.push(`| ${c.cell} | ${fmtSide(c.baseline, normalized)} | ${fmtSide(c.current, normalized)} | ${change} | ${fmtP(c.p)} | ${fmtVerdict(c.verdict)} |`);
+    const change = Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%${c.metric === 'cpu' ? ' CPU/op' : ''}` : '–';
+    lines.push(
+      `| ${c.cell} | ${fmtSide(c.baseline, normalized, c.metric)} | ${fmtSide(c.current, normalized, c.metric)} | ${change} | ${fmtP(c.p)} | ${fmtVerdict(c.verdict)} |`,
+    );
   }
   lines.push('');
   const compared = out.comparisons.filter((c) => c.baseline !== undefined && c.current !== undefined).length;

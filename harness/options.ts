@@ -160,15 +160,36 @@ export interface CellRef {
   strategy: string;
   workload: string;
   connections: number;
+  /** Idle connections of the cell; absent means 0. */
+  idle?: number;
 }
 
-/** "libuv/echo/100" → a cell reference. Names are checked against the files, not the registry. */
+/**
+ * "libuv/echo/100" or "libuv/echo/100/idle=1000" → a cell reference, the
+ * two forms of the keys `check` prints. Names are checked against the
+ * files, not the registry.
+ */
 export function cellRef(flag: string, v: unknown): CellRef {
   const s = String(v).trim();
   const parts = s.split('/');
-  const [strategy, workload, conns] = parts;
-  if (parts.length !== 3 || strategy === undefined || workload === undefined || conns === undefined || strategy === '' || workload === '') {
-    throw new UsageError(`${flag} must be STRATEGY/WORKLOAD/CONNECTIONS like libuv/echo/100; got "${s}"`);
+  const [strategy, workload, conns, idlePart] = parts;
+  const idle = idlePart === undefined ? undefined : /^idle=(.*)$/.exec(idlePart)?.[1];
+  if (
+    (parts.length !== 3 && parts.length !== 4) ||
+    strategy === undefined ||
+    workload === undefined ||
+    conns === undefined ||
+    strategy === '' ||
+    workload === '' ||
+    (idlePart !== undefined && idle === undefined)
+  ) {
+    throw new UsageError(`${flag} must be STRATEGY/WORKLOAD/CONNECTIONS[/idle=N] like libuv/echo/100 or libuv/echo/100/idle=1000; got "${s}"`);
   }
-  return { strategy, workload, connections: positiveInt(`${flag} connections`, conns) };
+  const ref: CellRef = { strategy, workload, connections: positiveInt(`${flag} connections`, conns) };
+  if (idle !== undefined) {
+    // idle=0 names the same cell as the three-part form.
+    const n = nonNegativeInt(`${flag} idle`, idle);
+    if (n > 0) ref.idle = n;
+  }
+  return ref;
 }

@@ -1,27 +1,19 @@
 /**
- * Repetitions → one point with a 95% confidence interval. A private helper of
- * the reports (harness statistics for the regression gate live elsewhere):
- * the point is the median of the reps, the interval a percentile bootstrap of
- * the median with a fixed-seed RNG, so the same results.json always draws the
- * same bars.
+ * The repetitions of one cell, grouped, and one point with a 95% confidence
+ * interval per group. The report, its charts and `check` all read cells
+ * through groupCells, so they key a cell the same way: every sweep
+ * dimension (connections, idle, …) joins the key here, once.
  */
 import type { Cell } from '../harness/results.js';
-import { median, seededRandom } from '../harness/stats.js';
+import { estimate, type Estimate } from './stats.js';
 
-export interface Estimate {
-  /** Median of the values. */
-  median: number;
-  /** 95% CI bounds; equal to the median when n < 2. */
-  lo: number;
-  hi: number;
-  n: number;
-}
-
-/** Cells of one (workload, strategy, connections), all repetitions. */
+/** Cells of one (strategy, workload, connections, idle), all repetitions. */
 export interface CellGroup {
   workload: string;
   strategy: string;
   connections: number;
+  /** Idle connections held beside the active ones (0 for files that predate the field). */
+  idle: number;
   /** Every repetition, in rep order. */
   cells: Cell[];
   /** The repetitions that measured something (status ok or capped). */
@@ -32,44 +24,26 @@ export interface CellGroup {
   clientBound: boolean;
 }
 
-const BOOTSTRAP_RESAMPLES = 2000;
-
-/** The same seeded PRNG the statistics of `check` use (mulberry32). */
-export const mulberry32 = seededRandom;
-
-/** Quantile of already sorted values (R type 7), without re-sorting. */
-function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const a = sorted[lo] ?? NaN;
-  const b = sorted[Math.ceil(pos)] ?? NaN;
-  return a + (b - a) * (pos - lo);
+/** A cell's idle connections: absent in files written before the field existed, which means none. */
+export function idleOf(c: { idle?: number }): number {
+  return c.idle ?? 0;
 }
 
-/** Median and a 95% percentile-bootstrap CI of the median. NaN values are ignored. */
-export function estimate(values: readonly number[], seed = 0x10a0de15): Estimate {
-  const xs = values.filter((v) => Number.isFinite(v));
-  const n = xs.length;
-  if (n === 0) return { median: NaN, lo: NaN, hi: NaN, n: 0 };
-  const m = median(xs);
-  if (n < 2) return { median: m, lo: m, hi: m, n };
-  const rand = mulberry32(seed);
-  const meds = new Float64Array(BOOTSTRAP_RESAMPLES);
-  const sample = new Array<number>(n);
-  for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
-    for (let i = 0; i < n; i++) sample[i] = xs[Math.floor(rand() * n)] ?? m;
-    meds[b] = median(sample);
-  }
-  const sorted = Array.from(meds).sort((x, y) => x - y);
-  return { median: m, lo: quantileSorted(sorted, 0.025), hi: quantileSorted(sorted, 0.975), n };
+/**
+ * The key `check` prints and `--normalize-to` names: "strategy/workload/connections",
+ * with "/idle=N" only when N > 0, so keys of files without idle cells (old
+ * baselines) are unchanged.
+ */
+export function cellKey(c: { strategy: string; workload: string; connections: number; idle?: number }): string {
+  const idle = idleOf(c);
+  return `${c.strategy}/${c.workload}/${c.connections}${idle > 0 ? `/idle=${idle}` : ''}`;
 }
 
-/** Group cells by (workload, strategy, connections), sorted by those keys. */
+/** Group cells by (strategy, workload, connections, idle), sorted by workload, strategy, connections, idle. */
 export function groupCells(cells: readonly Cell[]): CellGroup[] {
   const byKey = new Map<string, Cell[]>();
   for (const c of cells) {
-    const key = JSON.stringify([c.workload, c.strategy, c.connections]);
+    const key = JSON.stringify([c.workload, c.strategy, c.connections, idleOf(c)]);
     const list = byKey.get(key);
     if (list === undefined) byKey.set(key, [c]);
     else list.push(c);
@@ -84,6 +58,7 @@ export function groupCells(cells: readonly Cell[]): CellGroup[] {
       workload: first.workload,
       strategy: first.strategy,
       connections: first.connections,
+      idle: idleOf(first),
       cells: sorted,
       usable,
       status: usable.length === 0 ? 'failed' : usable.some((c) => c.status === 'capped') ? 'capped' : 'ok',
@@ -91,8 +66,31 @@ export function groupCells(cells: readonly Cell[]): CellGroup[] {
     });
   }
   return groups.sort(
-    (a, b) => a.workload.localeCompare(b.workload) || a.strategy.localeCompare(b.strategy) || a.connections - b.connections,
+    (a, b) => a.workload.localeCompare(b.workload) || a.strategy.localeCompare(b.strategy) || a.connections - b.connections || a.idle - b.idle,
   );
+}
+
+/**
+ * The idle count the per-connection tables and charts show, so they never
+ * mix cells that held different idle loads: 0 where it was measured (every
+ * sweep without --idle), else the fewest idle connections measured.
+ */
+export function baseIdle(groups: readonly CellGroup[]): number {
+  return groups.length === 0 ? 0 : Math.min(...groups.map((g) => g.idle));
+}
+
+/** The active-connection counts of a workload measured at more than one idle count: each gets idle charts. */
+export function idleSweeps(groups: readonly CellGroup[]): { connections: number; idle: number[] }[] {
+  const byConnections = new Map<number, Set<number>>();
+  for (const g of groups) {
+    const set = byConnections.get(g.connections) ?? new Set<number>();
+    set.add(g.idle);
+    byConnections.set(g.connections, set);
+  }
+  return [...byConnections]
+    .filter(([, idle]) => idle.size > 1)
+    .map(([connections, idle]) => ({ connections, idle: [...idle].sort((a, b) => a - b) }))
+    .sort((a, b) => a.connections - b.connections);
 }
 
 /** Estimate of a per-cell metric over a group's usable reps (undefined values skipped). */

@@ -9,8 +9,8 @@ import { machineLine } from '../harness/machine.js';
 import type { Cell, Results } from '../harness/results.js';
 import { decodeHistogram, newHistogram } from '../workloads/latency.js';
 import { findWorkload } from '../workloads/registry.js';
-import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
-import { fmtRate, fmtUs } from './format.js';
+import { baseIdle, groupCells, groupEstimate, idleSweeps, type CellGroup } from './aggregate.js';
+import { fmtIdle, fmtRate, fmtUs } from './format.js';
 import { strategyColour } from './palette.js';
 
 export const CHART_WIDTH = 1200;
@@ -51,7 +51,7 @@ declare module 'chart.js' {
   }
 }
 
-export type ChartKind = 'throughput' | 'latency' | 'hdr' | 'cpu' | 'rss' | 'threads' | 'deliveries' | 'delivery-latency';
+export type ChartKind = 'throughput' | 'latency' | 'hdr' | 'cpu' | 'rss' | 'threads' | 'deliveries' | 'delivery-latency' | 'idle-throughput' | 'idle-cpu';
 
 export interface ChartSpec {
   /** File name inside the output directory. */
@@ -104,15 +104,22 @@ function opUnit(workload: string): string {
 interface WorkloadView {
   results: Results;
   workload: string;
+  /** The groups the per-connection charts show: one idle count only (baseIdle). */
   groups: CellGroup[];
+  /** That idle count (0 unless the workload was measured with idle connections only). */
+  idle: number;
+  /** Every group of the workload, every idle count: what the idle charts show. */
+  all: CellGroup[];
   strategies: string[];
   connections: number[];
   subtitle: string[];
 }
 
 function workloadView(results: Results, workload: string, groups: CellGroup[]): WorkloadView {
-  const mine = groups.filter((g) => g.workload === workload);
-  const present = new Set(mine.map((g) => g.strategy));
+  const all = groups.filter((g) => g.workload === workload);
+  const idle = baseIdle(all);
+  const mine = all.filter((g) => g.idle === idle);
+  const present = new Set(all.map((g) => g.strategy));
   const strategies = [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
   const connections = [...new Set(mine.map((g) => g.connections))].sort((a, b) => a - b);
   const p = results.plan;
@@ -122,6 +129,8 @@ function workloadView(results: Results, workload: string, groups: CellGroup[]): 
     results,
     workload,
     groups: mine,
+    idle,
+    all,
     strategies,
     connections,
     subtitle: [`${p.durationSec} s measured per cell after ${p.warmupSec} s warm-up · ${reps} · ${loop}`, machineLine(results.machine)],
@@ -130,6 +139,47 @@ function workloadView(results: Results, workload: string, groups: CellGroup[]): 
 
 function findGroup(v: WorkloadView, strategy: string, connections: number): CellGroup | undefined {
   return v.groups.find((g) => g.strategy === strategy && g.connections === connections);
+}
+
+/** "-idle1000" in the file names of charts drawn at idle connections, so they never collide with idle-0 charts. */
+function idleFile(idle: number): string {
+  return idle > 0 ? `-idle${idle}` : '';
+}
+
+/** What a metric chart is drawn against: its x values, the cell at each, the axis. */
+interface XDomain {
+  xs: readonly number[];
+  group: (strategy: string, x: number) => CellGroup | undefined;
+  axis: ScaleOptions<'logarithmic'> | ScaleOptions<'linear'>;
+}
+
+function connectionsDomain(v: WorkloadView): XDomain {
+  return { xs: v.connections, group: (s, n) => findGroup(v, s, n), axis: connectionsAxis(v.connections) };
+}
+
+/**
+ * x: idle connections, one evenly spaced slot per measured count. A log axis
+ * cannot show 0 and a linear one would crush 0 and 1,000 together beside
+ * 10,000, so the counts are categories: the slot's index is its x, its
+ * label the count.
+ */
+function idleDomain(v: WorkloadView, connections: number, idle: readonly number[]): XDomain {
+  const ticks = idle.map((_, i) => i);
+  return {
+    xs: ticks,
+    group: (s, i) => v.all.find((g) => g.strategy === s && g.connections === connections && g.idle === idle[i]),
+    axis: {
+      type: 'linear',
+      min: -0.5,
+      max: idle.length - 0.5,
+      title: axisTitle('idle connections beside the active ones (count; evenly spaced, not to scale)'),
+      grid: { color: GRID },
+      afterBuildTicks: (axis: Scale) => {
+        axis.ticks = ticks.map((value): Tick => ({ value }));
+      },
+      ticks: { color: TEXT, font: { size: 15 }, callback: (value: string | number) => idle[Number(value)]?.toLocaleString('en-US') ?? '' },
+    },
+  };
 }
 
 /** Base options every chart shares: fixed size, no animation, readable fonts. */
@@ -258,6 +308,8 @@ interface Series {
 
 interface MetricChart {
   kind: ChartKind;
+  /** File name, when not `workload-kind.png` (the idle charts, one per active-connection count). */
+  file?: string;
   title: string;
   caption: string;
   y: YAxis;
@@ -293,8 +345,11 @@ function markerLegend(seen: { failed: boolean; capped: boolean; clientBound: boo
   return items;
 }
 
-/** One line per strategy (and per series) of a per-cell metric against connections. */
-function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
+/**
+ * One line per strategy (and per series) of a per-cell metric, against
+ * connections unless another x domain is given (idle connections).
+ */
+function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connectionsDomain(v)): ChartSpec | undefined {
   const datasets: LineDataset[] = [];
   const bars: ErrorBar[] = [];
   const dodge: number[] = [];
@@ -316,8 +371,8 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
       const radii: number[] = [];
       const fills: string[] = [];
       let any = false;
-      for (const n of v.connections) {
-        const g = findGroup(v, strategy, n);
+      for (const n of domain.xs) {
+        const g = domain.group(strategy, n);
         if (g === undefined) continue;
         if (g.status === 'failed') {
           if (s === m.series[0]) failed.push({ x: n, colour });
@@ -393,9 +448,9 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
   }
   legend.push(...markerLegend(seen));
 
-  const options = baseOptions(`${v.workload}: ${m.title}`, v.subtitle);
+  const options = baseOptions(`${v.workload}: ${m.title}${m.file === undefined ? fmtIdle(v.idle) : ''}`, v.subtitle);
   options.scales = {
-    x: connectionsAxis(v.connections),
+    x: domain.axis,
     y: yAxisOptions(m.y, 'left', true),
     ...(m.y2 === undefined ? {} : { y2: yAxisOptions(m.y2, 'right', false) }),
   };
@@ -406,10 +461,10 @@ function metricChart(v: WorkloadView, m: MetricChart): ChartSpec | undefined {
     plugins.dodge = { px: dodge };
   }
   return {
-    file: `${fileSafe(v.workload)}-${m.kind}.png`,
+    file: m.file ?? `${fileSafe(v.workload)}-${m.kind}${idleFile(v.idle)}.png`,
     workload: v.workload,
     kind: m.kind,
-    caption: m.caption,
+    caption: m.file === undefined && v.idle > 0 ? `${m.caption} All cells${fmtIdle(v.idle)}.` : m.caption,
     config: { type: 'line', data: { datasets }, options },
   };
 }
@@ -536,6 +591,46 @@ function chatCharts(v: WorkloadView): ChartSpec[] {
   return out;
 }
 
+/** Per active-connection count swept over idle: throughput and server CPU per op against idle connections. */
+function idleCharts(v: WorkloadView): ChartSpec[] {
+  const unit = opUnit(v.workload);
+  const reps = v.results.plan.repeat;
+  const out: ChartSpec[] = [];
+  for (const sweep of idleSweeps(v.all)) {
+    const n = sweep.connections.toLocaleString('en-US');
+    const domain = idleDomain(v, sweep.connections, sweep.idle);
+    const t = metricChart(
+      v,
+      {
+        kind: 'idle-throughput',
+        file: `${fileSafe(v.workload)}-idle-throughput-c${sweep.connections}.png`,
+        title: `throughput vs idle connections at ${n} active`,
+        caption: `Throughput (${plural(unit)}/s, median of repetitions${reps > 1 ? ', bars: 95% CI' : ''}) at ${n} active connections, against the idle connections held open beside them.`,
+        y: { title: `throughput (${plural(unit)}/s)`, log: false, format: axisNumber },
+        series: [{ metric: (c) => c.opsPerSec, suffix: '', dash: [], axis: 'y' }],
+        errorBars: true,
+      },
+      domain,
+    );
+    const c = metricChart(
+      v,
+      {
+        kind: 'idle-cpu',
+        file: `${fileSafe(v.workload)}-idle-cpu-c${sweep.connections}.png`,
+        title: `server CPU per ${unit} vs idle connections at ${n} active`,
+        caption: `Server CPU time (user + system) per ${unit}, in µs, at ${n} active connections against the idle connections beside them: a model that scans every watched fd pays for the idle ones here.`,
+        y: { title: `server CPU per ${unit} (µs, log scale)`, log: true, format: axisNumber },
+        series: [{ metric: (x) => (x.ops > 0 ? x.server.cpuUsPerOp : undefined), suffix: '', dash: [], axis: 'y' }],
+        errorBars: true,
+      },
+      domain,
+    );
+    if (t !== undefined) out.push(t);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}
+
 /** The percentile labels of the 1/(1-p) axis: x = 10^k ↔ p = 1 - 10^-k. */
 export function percentileLabel(x: number): string {
   if (x <= 1) return '0%';
@@ -615,7 +710,7 @@ function hdrChart(v: WorkloadView, asked: number | undefined): ChartSpec | undef
   const ticks = hdrTicks(maxX);
   const yAxis: YAxis = { title: 'latency (µs, log scale)', log: true, format: usLabel };
   fitLogAxis(yAxis, datasets.flatMap((d) => (d.data as Pt[]).map((p) => p.y)), false);
-  const options = baseOptions(`${v.workload}: latency percentile distribution at ${n.toLocaleString('en-US')} connections`, v.subtitle);
+  const options = baseOptions(`${v.workload}: latency percentile distribution at ${n.toLocaleString('en-US')} connections${fmtIdle(v.idle)}`, v.subtitle);
   options.scales = {
     x: {
       type: 'logarithmic',
@@ -633,10 +728,10 @@ function hdrChart(v: WorkloadView, asked: number | undefined): ChartSpec | undef
   const plugins = options.plugins;
   if (plugins?.legend?.labels !== undefined) plugins.legend.labels.generateLabels = () => legend;
   return {
-    file: `${fileSafe(v.workload)}-hdr-c${n}.png`,
+    file: `${fileSafe(v.workload)}-hdr-c${n}${idleFile(v.idle)}.png`,
     workload: v.workload,
     kind: 'hdr',
-    caption: `Latency at every percentile at ${n.toLocaleString('en-US')} connections (all repetitions' HDR histograms merged; dashed: client-bound).`,
+    caption: `Latency at every percentile at ${n.toLocaleString('en-US')} connections${fmtIdle(v.idle)} (all repetitions' HDR histograms merged; dashed: client-bound).`,
     config: { type: 'line', data: { datasets }, options },
   };
 }
@@ -653,7 +748,8 @@ export function planCharts(results: Results, opts: ChartPlanOptions = {}): Chart
   const out: ChartSpec[] = [];
   for (const workload of workloadsOf(results)) {
     const v = workloadView(results, workload, groups);
-    for (const spec of [throughputChart(v), latencyChart(v), hdrChart(v, opts.hdrConnections), cpuChart(v), rssChart(v), threadsChart(v), ...(workload === 'chat' ? chatCharts(v) : [])]) {
+    const perConnection = [throughputChart(v), latencyChart(v), hdrChart(v, opts.hdrConnections), cpuChart(v), rssChart(v), threadsChart(v), ...(workload === 'chat' ? chatCharts(v) : [])];
+    for (const spec of [...perConnection, ...idleCharts(v)]) {
       if (spec !== undefined) out.push(spec);
     }
   }

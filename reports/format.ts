@@ -25,3 +25,14 @@ export function fmtBytes(b: number): string {
 export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** Server CPU per op in µs, with its unit: "6.4 µs/op". */
+export function fmtCpuPerOp(us: number): string {
+  if (!Number.isFinite(us)) return '–';
+  return `${us.toFixed(us >= 100 ? 0 : 1)} µs/op`;
+}
+
+/** " (+10,000 idle)" after a cell's name when it held idle connections, "" when none: every name of a cell says so. */
+export function fmtIdle(idle: number): string {
+  return idle > 0 ? ` (+${fmtCount(idle)} idle)` : '';
+}

@@ -5,10 +5,11 @@
  */
 import type { Cell, Results } from '../harness/results.js';
 import { findWorkload } from '../workloads/registry.js';
-import { groupCells, groupEstimate, type CellGroup } from './aggregate.js';
+import { baseIdle, groupCells, groupEstimate, idleOf, idleSweeps, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
-import { fmtBytes, fmtCount, fmtRate, fmtUs } from './format.js';
+import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs } from './format.js';
 import { renderMicroSection } from './micro.js';
+import { metricEstimate, rankGroups, type Ranking } from './verdict.js';
 
 export interface ReportOptions {
   /**
@@ -22,6 +23,12 @@ export interface ReportOptions {
 
 /** The reference every ratio is taken against: Node's own event loop. */
 const REFERENCE = 'libuv';
+
+/** How every verdict column decides (reports/verdict.ts), said once per table. */
+const VERDICT_RULES =
+  '*Verdict*: a strategy is bold only when its 95% interval lies clear of every other\'s; overlapping intervals are printed as a tie, ' +
+  'and one repetition names no winner. A row with a client-bound cell is ranked by server CPU per op (lower is better), ' +
+  'since its throughput measured the load generator. Capped and failed cells are not ranked.';
 
 /** Marks used in tables; the same meanings as the chart markers. */
 const MARK = { failed: '✕ failed', capped: '▲', clientBound: '○' } as const;
@@ -57,15 +64,25 @@ function driversText(results: Results): string {
   return [...byWorkload].map(([w, d]) => `${w}: ${[...d].join(', ')}`).join('; ');
 }
 
+/** Idle connections asked for, with what became of them when some did not last: "10,000 (est. 10,000, open 1,021)". */
+function idleText(c: Cell): string {
+  const idle = idleOf(c);
+  const est = c.idleEstablished ?? idle;
+  const open = c.idleOpen ?? est;
+  if (idle === 0 || (est >= idle && open >= idle)) return fmtCount(idle);
+  return `${fmtCount(idle)} (est. ${fmtCount(est)}, open ${fmtCount(open)})`;
+}
+
 export function renderCellTable(cells: readonly Cell[]): string {
-  // The achieved-rate column only exists for open-loop runs.
+  // The achieved-rate column only exists for open-loop runs, the idle column for runs with idle connections.
   const open = cells.some((c) => c.targetRate !== undefined && c.targetRate > 0);
+  const idle = cells.some((c) => idleOf(c) > 0);
   const head =
-    `| strategy | workload | conns | rep | est. | ops/s |${open ? ' achieved/target |' : ''} p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n` +
-    `| --- | --- | ---: | ---: | ---: | ---: |${open ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n`;
+    `| strategy | workload | conns |${idle ? ' idle |' : ''} rep | est. | ops/s |${open ? ' achieved/target |' : ''} p50 | p99 | server CPU µs/op | server CPU % | RSS | threads | client CPU % | errors | status |\n` +
+    `| --- | --- | ---: |${idle ? ' ---: |' : ''} ---: | ---: | ---: |${open ? ' ---: |' : ''} ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n`;
   const rows = cells.map(
     (c) =>
-      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} | ${c.rep} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
+      `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} |${idle ? ` ${idleText(c)} |` : ''} ${c.rep} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
       `${fmtUs(c.latencyUs.p50)} | ${fmtUs(c.latencyUs.p99)} | ${c.server.cpuUsPerOp.toFixed(1)} | ` +
       `${c.server.cpuPercent.toFixed(0)} | ${fmtBytes(c.server.peakRssBytes)} | ${c.server.peakThreads} | ` +
       `${c.client.cpuPercent.toFixed(0)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
@@ -77,49 +94,86 @@ function marks(g: CellGroup): string {
   return `${g.status === 'capped' ? ` ${MARK.capped}` : ''}${g.clientBound ? ` ${MARK.clientBound}` : ''}`;
 }
 
+/** A workload's groups at its base idle count (baseIdle): what the per-connection tables show. */
+function perConnectionGroups(results: Results, workload: string): CellGroup[] {
+  const mine = groupCells(results.cells).filter((g) => g.workload === workload);
+  const idle = baseIdle(mine);
+  return mine.filter((g) => g.idle === idle);
+}
+
 function strategiesOf(results: Results, groups: readonly CellGroup[]): string[] {
   const present = new Set(groups.map((g) => g.strategy));
   return [...results.plan.strategies.filter((s) => present.has(s)), ...[...present].filter((s) => !results.plan.strategies.includes(s)).sort()];
 }
 
+/** A row's verdict (reports/verdict.ts) as table text: bold only for a clear leader. */
+export function rankingText(r: Ranking): string {
+  switch (r.kind) {
+    case 'none':
+      return r.why === 'nothing measured' ? '–' : `no winner: ${r.why}`;
+    case 'alone':
+      return `only ${r.group.strategy} ranked`;
+    case 'winner': {
+      const { group, est } = r.leader;
+      return r.metric === 'cpu' ? `**${group.strategy}** ${fmtCpuPerOp(est.median)} (${BY_CPU})` : `**${group.strategy}** ${fmtRate(est.median)}`;
+    }
+    case 'tie':
+      return `tie: ${r.tied.map((t) => t.group.strategy).join(', ')}${r.metric === 'cpu' ? ` (${BY_CPU})` : ''}`;
+  }
+}
+
+/** How a row ranked by CPU says so. */
+const BY_CPU = 'client-bound: by server CPU/op';
+
 /**
- * Per connection count: the best strategy by median throughput and every
- * strategy's median with its ratio to libuv.
+ * A strategy against the reference, in brackets: the throughput ratio, or,
+ * when either cell is client-bound (its throughput measured the load
+ * generator), how much less or more server CPU per op it spent.
+ */
+function ratioText(g: CellGroup, ref: CellGroup | undefined): string {
+  if (ref === undefined || ref.status === 'failed') return '';
+  if (g === ref) return ' (1.00×)';
+  if (g.clientBound || ref.clientBound) {
+    const mine = metricEstimate(g, 'cpu').median;
+    const theirs = metricEstimate(ref, 'cpu').median;
+    if (!(mine > 0 && theirs > 0)) return '';
+    const r = theirs / mine;
+    return r >= 1 ? ` (${r.toFixed(2)}× less CPU/op)` : ` (${(1 / r).toFixed(2)}× more CPU/op)`;
+  }
+  const v = metricEstimate(g, 'throughput').median;
+  const rv = metricEstimate(ref, 'throughput').median;
+  return rv > 0 ? ` (${(v / rv).toFixed(2)}×)` : '';
+}
+
+/**
+ * Per connection count: every strategy's median throughput with its ratio
+ * to libuv, and the row's verdict (reports/verdict.ts).
  */
 export function renderSummaryTable(results: Results, workload: string): string {
-  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const groups = perConnectionGroups(results, workload);
   const strategies = strategiesOf(results, groups);
   const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
-  const hasRef = strategies.includes(REFERENCE);
   const lines: string[] = [];
-  lines.push(`| connections | best | ${strategies.join(' | ')} |`);
+  lines.push(`| connections | verdict | ${strategies.join(' | ')} |`);
   lines.push(`| ---: | --- | ${strategies.map(() => '---:').join(' | ')} |`);
   for (const n of connections) {
-    const at = (s: string): CellGroup | undefined => groups.find((g) => g.strategy === s && g.connections === n);
-    const ops = (g: CellGroup | undefined): number => (g === undefined || g.status === 'failed' ? NaN : groupEstimate(g, (c) => c.opsPerSec).median);
-    const ref = ops(at(REFERENCE));
-    let best: CellGroup | undefined;
-    for (const s of strategies) {
-      const g = at(s);
-      if (g !== undefined && !Number.isNaN(ops(g)) && (best === undefined || ops(g) > ops(best))) best = g;
-    }
+    const row = groups.filter((g) => g.connections === n);
+    const at = (s: string): CellGroup | undefined => row.find((g) => g.strategy === s);
+    const ref = at(REFERENCE);
     const cols = strategies.map((s) => {
       const g = at(s);
       if (g === undefined) return '–';
       if (g.status === 'failed') return MARK.failed;
-      const v = ops(g);
-      const ratio = hasRef && Number.isFinite(ref) && ref > 0 ? ` (${(v / ref).toFixed(2)}×)` : '';
-      return `${fmtRate(v)}${ratio}${marks(g)}`;
+      return `${fmtRate(metricEstimate(g, 'throughput').median)}${ratioText(g, ref)}${marks(g)}`;
     });
-    const bestText = best === undefined ? '–' : `**${best.strategy}** ${fmtRate(ops(best))}${marks(best)}`;
-    lines.push(`| ${fmtCount(n)} | ${bestText} | ${cols.join(' | ')} |`);
+    lines.push(`| ${fmtCount(n)} | ${rankingText(rankGroups(row))} | ${cols.join(' | ')} |`);
   }
   return lines.join('\n') + '\n';
 }
 
 /** p50 / p99 per strategy and connection count (median over repetitions). */
 export function renderLatencyTable(results: Results, workload: string): string {
-  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const groups = perConnectionGroups(results, workload);
   const strategies = strategiesOf(results, groups);
   const connections = [...new Set(groups.map((g) => g.connections))].sort((a, b) => a - b);
   const lines = [`| connections | ${strategies.map((s) => `${s} p50 / p99`).join(' | ')} |`, `| ---: | ${strategies.map(() => '---:').join(' | ')} |`];
@@ -137,13 +191,84 @@ export function renderLatencyTable(results: Results, workload: string): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Per active-connection count swept over idle connections: one row per
+ * (connections, idle), every strategy's median ops/s and server CPU per op,
+ * and the row's verdict. Undefined when the workload has no such sweep.
+ */
+export function renderIdleTable(results: Results, workload: string): string | undefined {
+  const groups = groupCells(results.cells).filter((g) => g.workload === workload);
+  const sweeps = idleSweeps(groups);
+  if (sweeps.length === 0) return undefined;
+  const strategies = strategiesOf(results, groups);
+  const lines = [`| connections | idle | verdict | ${strategies.join(' | ')} |`, `| ---: | ---: | --- | ${strategies.map(() => '---:').join(' | ')} |`];
+  for (const { connections, idle } of sweeps) {
+    for (const n of idle) {
+      const row = groups.filter((g) => g.connections === connections && g.idle === n);
+      const cols = strategies.map((s) => {
+        const g = row.find((x) => x.strategy === s);
+        if (g === undefined) return '–';
+        if (g.status === 'failed') return MARK.failed;
+        return `${fmtRate(metricEstimate(g, 'throughput').median)} · ${fmtCpuPerOp(metricEstimate(g, 'cpu').median)}${marks(g)}`;
+      });
+      lines.push(`| ${fmtCount(connections)} | ${fmtCount(n)} | ${rankingText(rankGroups(row))} | ${cols.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * What each IO model predicts idle connections cost, in the seed's terms.
+ * The table beside it shows what was measured; this text states no figures.
+ */
+const IDLE_MODEL =
+  'Each row holds the same active load with more idle connections open beside it: silent sockets the server must still watch. ' +
+  'The models predict who pays for them. select and poll hand the kernel every watched fd on every call and it scans them all, so their CPU per op should grow with the idle count, ' +
+  'and select refuses fds ≥ 1024 (FD_SETSIZE), so it is capped once active and idle connections pass that; ' +
+  'sigio\'s drain tries every socket on each signal and busypoll retries every fd, so they should grow too. ' +
+  'epoll is handed only the ready fds (the kernel\'s ready list) and io_uring delivers completions only for operations that are ready, so they should stay flat, and libuv with them, being epoll underneath; ' +
+  'blocking spends a thread per connection, so idle connections hold threads of its pool, and past the pool the load is capped.';
+
+/** Blocking's start-up (threads started before the load): per strategy × workload × connections, medians over repetitions. */
+export function renderStartupTable(results: Results): string | undefined {
+  const groups = groupCells(results.cells).filter((g) => g.usable.some((c) => c.server.startup !== undefined));
+  if (groups.length === 0) return undefined;
+  const lines = ['| strategy | workload | connections | threads started | start-up ms | warm-up held ms |', '| --- | --- | ---: | ---: | ---: | ---: |'];
+  const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(v >= 100 ? 0 : 1) : '–');
+  for (const g of groups) {
+    const est = (f: (c: Cell) => number | undefined): number => groupEstimate(g, f).median;
+    const threads = est((c) => c.server.startup?.threads);
+    lines.push(
+      `| ${g.strategy} | ${g.workload} | ${fmtCount(g.connections)}${fmtIdle(g.idle)} | ${Number.isFinite(threads) ? fmtCount(Math.round(threads)) : '–'} | ` +
+        `${ms(est((c) => c.server.startup?.ms))} | ${ms(est((c) => c.server.startup?.warmupHeldMs))} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** "S × W × N", with " (+M idle)" when the cell held idle connections. */
+function cellName(c: Cell): string {
+  return `${c.strategy} × ${c.workload} × ${fmtCount(c.connections)}${fmtIdle(idleOf(c))}`;
+}
+
+/** "; idle connections: 10,000 asked, 10,000 established, 1,021 still open" for a cell that had them. */
+function idleCounts(c: Cell): string {
+  const idle = idleOf(c);
+  if (idle === 0) return '';
+  const est = c.idleEstablished === undefined ? '' : `, ${fmtCount(c.idleEstablished)} established`;
+  const open = c.idleOpen === undefined ? '' : `, ${fmtCount(c.idleOpen)} still open when the window closed`;
+  return `; idle connections: ${fmtCount(idle)} asked${est}${open}`;
+}
+
 /** "**S × W × N** (rep R): status — reason; what it means for the numbers." */
 function specialLine(c: Cell): string {
-  const head = `- **${c.strategy} × ${c.workload} × ${fmtCount(c.connections)}** (rep ${c.rep}): ${c.status}`;
+  const head = `- **${cellName(c)}** (rep ${c.rep}): ${c.status}`;
   const why: string[] = [];
   if (c.reason !== undefined && c.reason !== '') why.push(c.reason);
   if (c.status === 'failed') why.push('no trustworthy measurement: left out of the tables and drawn as ✕ at the bottom of the charts');
-  if (c.status === 'capped') why.push(`measured, but the server refused part of the load by design (${fmtCount(c.established)} of ${fmtCount(c.connections)} connections established); drawn as ${MARK.capped}`);
+  if (c.status === 'capped') {
+    why.push(`measured, but the server refused part of the load by design (${fmtCount(c.established)} of ${fmtCount(c.connections)} connections established${idleCounts(c)}); drawn as ${MARK.capped}`);
+  }
   if (c.clientBound) why.push(`client-bound: load child at ${c.client.cpuPercent.toFixed(0)}% CPU, so the numbers measure the load generator and are a floor for the server; drawn hollow ${MARK.clientBound}`);
   if (c.server.killed) why.push('the server ignored SIGTERM and was killed: a fault in its shutdown path');
   return `${head} — ${why.join('; ')}.`;
@@ -162,6 +287,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     `**Machine:** ${m.cores}× ${m.cpuModel}; ${m.kernel}; Node ${m.node}; ulimit -n ${m.ulimitN}; ${fmtBytes(m.totalMemBytes)} RAM.`,
     '',
     `**Plan:** strategies ${p.strategies.join(', ')}; workloads ${p.workloads.join(', ')}; connections ${p.connections.join(', ')}; ` +
+      (p.idle !== undefined && p.idle.some((n) => n > 0) ? `idle connections ${p.idle.join(', ')}; ` : '') +
       `${p.durationSec} s measured after ${p.warmupSec} s warm-up; ${p.repeat} repetition(s); ` +
       `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}; ` +
       `load drivers: ${driversText(results)}.`,
@@ -171,12 +297,21 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
   for (const workload of workloadsOf(results)) {
     const unit = findWorkload(workload)?.opUnit ?? 'op';
     const hasRef = results.cells.some((c) => c.workload === workload && c.strategy === REFERENCE);
+    const idle = baseIdle(groupCells(results.cells).filter((g) => g.workload === workload));
     lines.push(`## ${workload}`, '');
+    if (idle > 0) lines.push(`Every cell below held ${fmtCount(idle)} idle connections beside its active ones (the fewest this run measured).`, '');
     lines.push(
       `### Throughput (${unit}s/s)`,
       '',
-      `Median over repetitions${hasRef ? `; in brackets, the ratio to ${REFERENCE} at the same connection count` : ` (no ${REFERENCE} cells, so no ratios)`}. ` +
-        `${MARK.capped} capped, ${MARK.clientBound} client-bound, ${MARK.failed}: see *Caps and faults*.`,
+      `Median over repetitions${
+        hasRef
+          ? `; in brackets, the ratio to ${REFERENCE} at the same connection count: of throughput when neither cell is client-bound; ` +
+            `when either is, its throughput measured the load generator, so the bracket compares server CPU per op instead ` +
+            `(\`1.40× less CPU/op\`: ${REFERENCE} spent 1.40 times this strategy's CPU per op)`
+          : ` (no ${REFERENCE} cells, so no ratios)`
+      }. ${MARK.capped} capped, ${MARK.clientBound} client-bound, ${MARK.failed}: see *Caps and faults*.`,
+      '',
+      VERDICT_RULES,
       '',
       renderSummaryTable(results, workload),
       '### Latency (p50 / p99)',
@@ -184,10 +319,37 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
       renderLatencyTable(results, workload),
     );
     const mine = charts.filter((c) => c.workload === workload);
-    if (mine.length > 0) {
-      lines.push('### Charts', '');
-      for (const c of mine) lines.push(`![${c.workload} ${c.kind}](${c.file})`, '', `*${c.caption}*`, '');
+    const isIdle = (c: ChartSpec): boolean => c.kind === 'idle-throughput' || c.kind === 'idle-cpu';
+    const embed = (c: ChartSpec): string[] => [`![${c.workload} ${c.kind}](${c.file})`, '', `*${c.caption}*`, ''];
+    if (mine.some((c) => !isIdle(c))) lines.push('### Charts', '', ...mine.filter((c) => !isIdle(c)).flatMap(embed));
+    const idleTable = renderIdleTable(results, workload);
+    if (idleTable !== undefined) {
+      lines.push(
+        '### Idle connections',
+        '',
+        `Median ops/s · server CPU µs per ${unit} over repetitions, at each active connection count measured with more than one idle count. ` +
+          `${MARK.capped} capped (the server refused or closed idle connections: see *Caps and faults*), ${MARK.clientBound} client-bound, ${MARK.failed}.`,
+        '',
+        IDLE_MODEL,
+        '',
+        VERDICT_RULES,
+        '',
+        idleTable,
+        ...mine.filter(isIdle).flatMap(embed),
+      );
     }
+  }
+  const startup = renderStartupTable(results);
+  if (startup !== undefined) {
+    lines.push(
+      '## Start-up',
+      '',
+      'A strategy with a start-up phase does it after listening and before the load starts (blocking: one thread per connection, up to `--max-threads`); ' +
+        'its cost is reported here, outside the measured window, and the warm-up is held until every active connection is served. ' +
+        'For thread-per-connection this is a real cost of the model, paid before the first byte is served.',
+      '',
+      startup,
+    );
   }
 
   const special = results.cells.filter((c) => c.status !== 'ok' || c.clientBound || c.server.killed);
@@ -209,6 +371,8 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '- **server CPU µs/op**: user + system CPU of the server process per second of the window (from /proc, sampled when its start and end reached the harness), divided by ops/s; lower is more efficient.',
     '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
+    '- **idle connections** (`bench --idle`): extra connections opened before the warm-up and held silent beside the active ones. A cell that held them is named with them (`epoll × echo × 10 (+10,000 idle)`); ' +
+      'the per-connection tables and charts show only cells without them (in a run measured only with idle connections, the fewest), and *Idle connections* compares the counts.',
     '- **markers**: ✕ failed (no value, drawn at the axis floor), ▲ capped, hollow ○ client-bound; the same marks appear in the tables. ' +
       'At each connection count the strategies are drawn a few pixels apart so equal values stay visible; the axis position is the same.',
     '',

@@ -23,6 +23,10 @@ interface Group {
   ops: number[];
   clientBound?: boolean;
   failed?: boolean;
+  /** Idle connections of the cell; undefined writes no field (a file from before idle existed). */
+  idle?: number;
+  /** Server CPU µs per op of each repetition (default 100). */
+  cpu?: number[];
 }
 
 function cell(g: Group, rep: number, ops: number): Cell {
@@ -37,6 +41,8 @@ function cell(g: Group, rep: number, ops: number): Cell {
     ops: Math.round(ops),
     opsPerSec: g.failed === true ? 0 : ops,
     client: { cpuPercent: g.clientBound === true ? 97 : 60, driver: 'net' },
+    server: { cpuSeconds: 0.1, cpuUsPerOp: g.cpu?.[rep] ?? 100, cpuPercent: 10, peakRssBytes: 5e7, peakThreads: 7, peakFds: 20, counters: {}, killed: false },
+    ...(g.idle === undefined ? {} : { idle: g.idle }),
   });
 }
 
@@ -146,10 +152,56 @@ describe('check verdicts', () => {
     assert.match(row(r.stdout, 'libuv/echo/100'), /REGRESSION/, 'verdict');
   });
 
-  it('a client-bound cell reports a slowdown as unreliable and passes', () => {
+  it('a client-bound current run is compared by server CPU per op: its throughput drop is the client\'s, not a regression', () => {
     const r = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: low(0.7), clientBound: true }]))]);
-    assert.equal(r.code, 0, 'client-bound does not fail the gate');
-    assert.match(row(r.stdout, 'libuv/echo/100'), /unreliable \(client-bound\)/, 'verdict');
+    assert.equal(r.code, 0, `same CPU per op: the server did not get slower; stdout:\n${r.stdout}`);
+    const line = row(r.stdout, 'libuv/echo/100');
+    assert.match(line, /✅ ok/, 'verdict ok');
+    assert.match(line, /\| 100 \[100, 100\] µs\/op \(n=5\) \| 100 \[100, 100\] µs\/op \(n=5\) \|/, 'both sides shown in server CPU µs/op');
+    assert.match(line, /\+0\.0% CPU\/op/, 'the change is the change of CPU per op');
+    assert.match(r.stdout, /libuv\/echo\/100: .*current run client-bound: .*server CPU µs\/op is compared instead/, 'the note says what was compared and why');
+  });
+
+  it('a client-bound current run that spends significantly more server CPU per op is a regression', () => {
+    const cpu5 = [100, 101, 99, 100.5, 99.5];
+    const r = check([
+      '--baseline',
+      file(results([{ ops: base5, cpu: cpu5 }])),
+      '--current',
+      file(results([{ ops: base5, clientBound: true, cpu: cpu5.map((v) => v * 1.3) }])),
+    ]);
+    assert.equal(r.code, 1, `30% more CPU per op at the client's pace: the server got slower; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /\+30\.0% CPU\/op.*REGRESSION/, 'flagged on CPU per op');
+    const better = check(['--baseline', file(results([{ ops: base5, cpu: cpu5 }])), '--current', file(results([{ ops: low(0.7), clientBound: true, cpu: cpu5.map((v) => v * 0.7) }]))]);
+    assert.equal(better.code, 0, 'less CPU per op passes');
+    assert.match(row(better.stdout, 'libuv/echo/100'), /improved/, 'less CPU per op is an improvement, whatever the client\'s throughput did');
+    const within = check(['--baseline', file(results([{ ops: base5, cpu: cpu5 }])), '--current', file(results([{ ops: base5, clientBound: true, cpu: cpu5.map((v) => v * 1.03) }])), '--tolerance', '5%']);
+    assert.equal(within.code, 0, `3% more CPU per op is inside a 5% tolerance; stdout:\n${within.stdout}`);
+  });
+
+  it('a client-bound current run keeps "insufficient repetitions" and, without a server CPU figure, is unreliable', () => {
+    const one = check(['--baseline', file(results([{ ops: [10_000] }])), '--current', file(results([{ ops: [10_000], clientBound: true, cpu: [300] }]))]);
+    assert.equal(one.code, 0, 'no verdict from one repetition');
+    assert.match(row(one.stdout, 'libuv/echo/100'), /insufficient repetitions/, 'verdict');
+    const blind = check(['--baseline', file(results([{ ops: base5 }])), '--current', file(results([{ ops: low(0.5), clientBound: true, cpu: [0, 0, 0, 0, 0] }]))]);
+    assert.equal(blind.code, 0, 'nothing to compare is not a regression');
+    assert.match(row(blind.stdout, 'libuv/echo/100'), /unreliable \(client-bound\)/, 'verdict');
+    assert.match(blind.stdout, /no server CPU per op was measured in the current run/, 'the note says why');
+  });
+
+  it('normalized, a client-bound cell is divided by the reference cell\'s CPU per op of the same repetition', () => {
+    const cpu5 = [100, 101, 99, 100.5, 99.5];
+    const a = file(results([{ ops: base5, cpu: cpu5.map((v) => v / 2) }, { strategy: 'other', ops: base5, cpu: cpu5 }]));
+    // A machine at half the speed: every server spends twice the CPU per op.
+    const slow = file(results([{ ops: low(0.5), cpu: cpu5 }, { strategy: 'other', ops: low(0.6), clientBound: true, cpu: cpu5.map((v) => v * 2) }]));
+    assert.equal(check(['--baseline', a, '--current', slow]).code, 1, 'raw: twice the CPU per op');
+    const norm = check(['--baseline', a, '--current', slow, '--normalize-to', 'libuv/echo/100']);
+    assert.equal(norm.code, 0, `normalized by the reference's CPU per op: no regression; stdout:\n${norm.stdout}`);
+    assert.match(row(norm.stdout, 'other/echo/100'), /2\.000× .*CPU\/op/, 'other\'s CPU per op is twice the reference\'s on both sides');
+    const worse = file(results([{ ops: low(0.5), cpu: cpu5 }, { strategy: 'other', ops: low(0.6), clientBound: true, cpu: cpu5.map((v) => v * 3) }]));
+    const r = check(['--baseline', a, '--current', worse, '--normalize-to', 'libuv/echo/100']);
+    assert.equal(r.code, 1, `other spends 1.5× more CPU per op relative to the reference; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'other/echo/100'), /REGRESSION/, 'names the cell');
   });
 
   it('a failed cell is reported as failed, not as a throughput verdict', () => {
@@ -190,6 +242,38 @@ describe('check verdicts', () => {
     assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'PNG signature');
     assert.equal(bytes.readUInt32BE(16), 1200, 'width');
     assert.equal(bytes.readUInt32BE(20), 700, 'height');
+  });
+});
+
+describe('check keys cells by (strategy, workload, connections, idle)', () => {
+  it('idle 0 keeps the old key, so an old baseline without idle fields still matches; idle > 0 gets its own key', () => {
+    const old = file(results([{ ops: base5 }]));
+    const withIdle = file(results([{ ops: base5, idle: 0 }, { ops: low(0.5), idle: 1000 }]));
+    const r = check(['--baseline', old, '--current', withIdle]);
+    assert.equal(r.code, 0, `idle=0 matches the old cell and is unchanged; the idle cell has no baseline; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /✅ ok/, 'the old key compares idle 0 with the old file');
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=1000'), /only in current/, 'the idle cell is a cell of its own, never pooled with idle 0');
+  });
+
+  it('cells that differ only in idle are compared with their own kind', () => {
+    const a = file(results([{ ops: base5, idle: 0 }, { ops: base5, idle: 10_000 }]));
+    const b = file(results([{ ops: base5, idle: 0 }, { ops: low(0.75), idle: 10_000 }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 1, `the idle cell slowed down; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=10000'), /REGRESSION/, 'the idle cell is flagged');
+    assert.doesNotMatch(row(r.stdout, 'libuv/echo/100'), /REGRESSION/, 'idle 0 is not');
+  });
+
+  it('--normalize-to takes both key forms', () => {
+    const a = file(results([{ ops: base5, idle: 1000 }, { strategy: 'other', ops: base5 }]));
+    const slowMachine = file(results([{ ops: low(0.6), idle: 1000 }, { strategy: 'other', ops: low(0.6) }]));
+    const r = check(['--baseline', a, '--current', slowMachine, '--normalize-to', 'libuv/echo/100/idle=1000']);
+    assert.equal(r.code, 0, `normalized by the idle cell: no regression; stdout:\n${r.stdout}\nstderr: ${r.stderr}`);
+    assert.match(row(r.stdout, 'libuv/echo/100/idle=1000'), /reference/, 'the idle reference row says so');
+    assert.match(r.stdout, /divided by libuv\/echo\/100\/idle=1000 of the same run/, 'the header names the reference with its idle count');
+    const plain = check(['--baseline', a, '--current', slowMachine, '--normalize-to', 'other/echo/100/idle=0']);
+    assert.equal(plain.code, 0, `idle=0 names the plain cell; stderr: ${plain.stderr}`);
+    assert.match(row(plain.stdout, 'other/echo/100'), /reference/, 'idle=0 is the three-part key');
   });
 });
 
@@ -249,6 +333,10 @@ describe('check refuses unusable input (exit 2, one line naming the file)', () =
     assertUnusable(['--baseline', good, '--current', good, '--alpha', '1.5'], /--alpha/);
     assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo'], /--normalize-to must be STRATEGY\/WORKLOAD\/CONNECTIONS/);
     assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/x'], /--normalize-to connections must be a positive integer/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/1000'], /--normalize-to must be STRATEGY\/WORKLOAD\/CONNECTIONS\[\/idle=N\]/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=many'], /--normalize-to idle must be a whole number >= 0/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=5/x'], /--normalize-to must be STRATEGY/);
+    assertUnusable(['--baseline', good, '--current', good, '--normalize-to', 'libuv/echo/100/idle=1000'], /reference cell libuv\/echo\/100\/idle=1000 is unusable \(no such cell\)/);
     assertUnusable(['--current', good], /baseline/);
   });
 });
