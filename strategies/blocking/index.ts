@@ -112,6 +112,11 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
   let acceptorExit: Promise<void> = Promise.resolve();
   let listenFd = -1;
   let threadsPeak = 0;
+  /**
+   * Pool threads that exited before close() (idle timeout, a dying thread):
+   * churn the cell pays for, as each is started again when needed.
+   */
+  let threadsExited = 0;
   let closing: Promise<void> | undefined;
   /** What the prestart cost; notReady: threads still loading when its deadline passed. */
   let startup = { ms: 0, threads: 0, notReady: 0 };
@@ -319,6 +324,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       out['pool: max queue'] = bo.maxQueue;
       out['pool: threads peak'] = table.busyPeak;
       out['pool: threads started peak'] = threadsPeak;
+      out['pool: threads exited'] = threadsExited;
       out['pool: queued peak'] = Math.max(0, table.queuedPeak);
       out['pool: queue wait p50 us'] = percentile(sorted, 50);
       out['pool: queue wait p99 us'] = percentile(sorted, 99);
@@ -366,6 +372,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         pump();
       });
       p.on('workerDestroy', () => {
+        if (!table.stopping) threadsExited++;
         // piscina emits this before it drops the thread from p.threads (and
         // an exited thread's threadId already reads -1): prune right after.
         if (pruneQueued) return;
