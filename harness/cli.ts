@@ -204,6 +204,7 @@ const cli = yargs(hideBin(process.argv))
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
         .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
         .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
+        .option('prestart', { type: 'string', describe: 'connections to get ready for before listening (blocking: starts that many threads, up to --max-threads; default 0)' })
         .option('protocol-json', { type: 'string', hidden: true }),
     async (argv) => {
       const port = portNumber('--port', argv.port);
@@ -212,6 +213,7 @@ const cli = yargs(hideBin(process.argv))
       const strategyOptions = {
         ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
         ...(argv.sndbuf === undefined ? {} : { sndbufBytes: nonNegativeInt('--sndbuf', argv.sndbuf, MAX_SNDBUF) }),
+        ...(argv.prestart === undefined ? {} : { prestart: nonNegativeInt('--prestart', argv.prestart, MAX_CONNECTIONS) }),
         extra: poolOptions(argv),
       };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });

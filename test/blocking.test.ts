@@ -308,3 +308,162 @@ describe('blocking: shared connection table', () => {
   });
 });
 
+
+describe('blocking: prestarted threads', () => {
+  /** Generous: the suite must pass with another process hogging a core. */
+  const LOAD_MS = 60_000;
+
+  /**
+   * This process's thread count once the threads of earlier tests' servers
+   * have exited (close() stops waiting for an acceptor after a moment): a
+   * baseline they cannot lower later.
+   */
+  async function settledThreads(): Promise<number> {
+    let last = threadsOf(process.pid);
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = threadsOf(process.pid);
+      if (now === last) return now;
+      last = now;
+    }
+    return last;
+  }
+
+  function prestarted(prestart: number, extra: Record<string, number>): StrategyServer {
+    return createBlockingServer({ workload: 'echo', options: {} }, { ...DEFAULT_STRATEGY_OPTIONS, prestart, extra: { prestartTimeoutMs: LOAD_MS, ...extra } });
+  }
+
+  /** close() within 2 s, as `serve` needs (it exits at 1.5 s regardless). */
+  async function closeBounded(server: StrategyServer): Promise<void> {
+    const t0 = performance.now();
+    await server.close();
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2000, `close() with prestarted threads should take < 2 s, took ${Math.round(ms)} ms`);
+  }
+
+  /** Open `n` connections at once and echo on all of them together. */
+  async function echoAll(port: number, n: number): Promise<net.Socket[]> {
+    const socks = await Promise.all(Array.from({ length: n }, () => connect(port)));
+    await Promise.all(socks.map((s, i) => roundTrip(s, i + 1)));
+    return socks;
+  }
+
+  test('listen() resolves with N threads loaded; N connections are all served at once, on those threads', { skip: linux ? false : 'reads /proc' }, async () => {
+    const N = 8;
+    const before = await settledThreads();
+    const server = prestarted(N, { maxThreads: 16 });
+    const { port } = await server.listen('127.0.0.1', 0);
+    const socks: net.Socket[] = [];
+    try {
+      const started = threadsOf(process.pid);
+      const su = server.startup?.();
+      assert.equal(su?.threads, N, `startup() should report ${N} threads started, got ${JSON.stringify(su)}`);
+      assert.ok((su?.ms ?? 0) > 0, `startup() should report the phase's wall time, got ${JSON.stringify(su)}`);
+      let c = server.counters();
+      assert.equal(c['startup: threads not ready'], 0, `every prestarted thread should be loaded when listen() resolves: ${JSON.stringify(c)}`);
+      assert.equal(c['pool: threads started peak'], N, `piscina should hold exactly the ${N} prestarted threads: ${JSON.stringify(c)}`);
+      // The N pool threads are really there (and the acceptor).
+      assert.ok(started >= before + N, `expected >= ${before + N} threads after listen() (had ${before}), got ${started}`);
+      assert.equal(server.serving?.(), 0, 'no connection is served before any arrives');
+
+      socks.push(...(await echoAll(port, N)));
+      assert.equal(server.serving?.(), N, `all ${N} connections should hold a thread at once`);
+      c = server.counters();
+      assert.equal(c['pool: threads started peak'], N, `no thread should start for connections the prestarted threads take: ${JSON.stringify(c)}`);
+      assert.equal(c['pool: threads peak'], N, `all ${N} served together: ${JSON.stringify(c)}`);
+      assert.equal(c['pool: never served'] ?? 0, 0, `none unserved: ${JSON.stringify(c)}`);
+      assert.equal(c['starved: waited > 1 s for a thread'] ?? 0, 0, `none starved: ${JSON.stringify(c)}`);
+      assert.equal(c['startup: threads'], N, `the stats line shows the start-up: ${JSON.stringify(c)}`);
+      assert.ok((c['startup: ms'] ?? -1) >= 0, `the stats line shows the start-up's ms: ${JSON.stringify(c)}`);
+
+      // A connection ends: its thread is free and serves the next at once.
+      socks.shift()?.destroy();
+      assert.ok(await until(() => server.serving?.() === N - 1, 10_000), `serving() should drop to ${N - 1} when a connection ends, got ${server.serving?.()}`);
+      socks.push(...(await echoAll(port, 1)));
+      assert.equal(server.counters()['pool: threads started peak'], N, 'the freed prestarted thread took the new connection');
+    } finally {
+      for (const s of socks) s.destroy();
+      await closeBounded(server);
+    }
+  });
+
+  test('prestarted threads outlive the idle timeout: they stay for the cell', async () => {
+    const N = 4;
+    // Threads beyond minThreads exit 30 ms after going idle; the prestarted ones must not.
+    const server = prestarted(N, { maxThreads: 8, idleTimeoutMs: 30 });
+    const { port } = await server.listen('127.0.0.1', 0);
+    const socks: net.Socket[] = [];
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      let c = server.counters();
+      assert.equal(c['pool: threads exited'], 0, `no prestarted thread should exit while idle: ${JSON.stringify(c)}`);
+      socks.push(...(await echoAll(port, N)));
+      c = server.counters();
+      assert.equal(c['pool: threads started peak'], N, `the ${N} connections should run on the prestarted threads: ${JSON.stringify(c)}`);
+      assert.equal(c['pool: threads exited'], 0, `and none exited meanwhile: ${JSON.stringify(c)}`);
+    } finally {
+      for (const s of socks) s.destroy();
+      await closeBounded(server);
+    }
+  });
+
+  test('prestart above max-threads starts max-threads', async () => {
+    const server = prestarted(6, { maxThreads: 3 });
+    await server.listen('127.0.0.1', 0);
+    try {
+      assert.equal(server.startup?.().threads, 3, 'startup() should report the 3 threads the cap allows');
+      const c = server.counters();
+      assert.equal(c['pool: threads started peak'], 3, `piscina should hold 3 threads, not 6: ${JSON.stringify(c)}`);
+      assert.equal(c['startup: threads not ready'], 0, `all 3 loaded: ${JSON.stringify(c)}`);
+    } finally {
+      await closeBounded(server);
+    }
+  });
+
+  test('prestart 0: no start-up phase, a connection still gets its thread on demand', async () => {
+    const server = prestarted(0, {});
+    const { port } = await server.listen('127.0.0.1', 0);
+    const socks: net.Socket[] = [];
+    try {
+      assert.deepEqual(server.startup?.(), { ms: 0, threads: 0 }, 'no threads prestarted');
+      socks.push(...(await echoAll(port, 2)));
+      assert.equal(server.serving?.(), 2, 'both connections hold a thread');
+      const c = server.counters();
+      assert.equal(c['startup: threads'], 0, `startup: threads is 0: ${JSON.stringify(c)}`);
+      assert.equal(c['pool: served'], 2, `both served: ${JSON.stringify(c)}`);
+    } finally {
+      for (const s of socks) s.destroy();
+      await closeBounded(server);
+    }
+  });
+
+  test('threads not loaded by the deadline are counted; listen() resolves anyway and they serve once loaded', async () => {
+    const N = 4;
+    const server = prestarted(N, { maxThreads: 8, prestartTimeoutMs: 1 });
+    const { port } = await server.listen('127.0.0.1', 0);
+    const socks: net.Socket[] = [];
+    try {
+      const c = server.counters();
+      // No worker_thread starts, let alone loads koffi, within 1 ms.
+      assert.ok((c['startup: threads not ready'] ?? 0) >= 1, `expected threads not ready at a 1 ms deadline: ${JSON.stringify(c)}`);
+      assert.equal(c['startup: threads'], N, `all ${N} were started: ${JSON.stringify(c)}`);
+      socks.push(...(await echoAll(port, N)));
+      assert.equal(server.serving?.(), N, `all ${N} connections served once the threads loaded`);
+    } finally {
+      for (const s of socks) s.destroy();
+      await closeBounded(server);
+    }
+  });
+
+  test('close() in the middle of the prestart is bounded, and listen() settles', async () => {
+    const server = prestarted(8, { maxThreads: 16 });
+    const listening = server.listen('127.0.0.1', 0).then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    // Threads are starting (and some loading koffi, behind the gate) now.
+    await closeBounded(server);
+    const outcome = await Promise.race([listening, new Promise((r) => setTimeout(() => r('pending'), 10_000))]);
+    assert.notEqual(outcome, 'pending', 'listen() should settle once close() has run');
+  });
+});

@@ -33,6 +33,12 @@ export interface BlockingOptions {
   /** See DEFAULT_IDLE_TIMEOUT_MS. Not a CLI flag: tests shorten it to churn threads. */
   readonly idleTimeoutMs: number;
   /**
+   * Test seam: how long listen() waits for the prestarted threads, instead
+   * of the deadline that scales with their number (index.ts). Absent in
+   * normal runs.
+   */
+  readonly prestartTimeoutMs?: number;
+  /**
    * Test seam: a module URL exporting `createProtocol(options)`, used by the
    * pool threads instead of the workload registry (a protocol that throws,
    * a fan-out fixture). Absent in normal runs.
@@ -57,7 +63,11 @@ export function blockingOptions(extra: Readonly<Record<string, unknown>>): Block
     idleTimeoutMs: intOption(extra, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS, 1, 3_600_000),
   };
   const pm = extra['protocolModule'];
-  return typeof pm === 'string' ? { ...o, protocolModule: pm } : o;
+  return {
+    ...o,
+    ...(typeof pm === 'string' ? { protocolModule: pm } : {}),
+    ...(extra['prestartTimeoutMs'] === undefined ? {} : { prestartTimeoutMs: intOption(extra, 'prestartTimeoutMs', 0, 1, 3_600_000) }),
+  };
 }
 
 /** What every pool thread and the acceptor need (a SharedArrayBuffer is shared, not copied). */
@@ -96,6 +106,24 @@ export interface LoadedMsg {
 
 export function isLoadedMsg(v: unknown): v is LoadedMsg {
   return typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['blockingThreadLoaded'] === 'number';
+}
+
+/**
+ * Main → pool, at prestart: load this thread's modules (koffi, the
+ * protocol) and serve nothing, so its first connection costs no start-up.
+ * Run through connection.ts's `loadThread` export.
+ */
+export interface LoadTask {
+  readonly data: ThreadData;
+}
+
+/** Pool → main: the threadId that loaded, or -1 (stopping: nothing was loaded). */
+export interface LoadResult {
+  readonly loadedThread: number;
+}
+
+export function isLoadResult(v: unknown): v is LoadResult {
+  return typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)['loadedThread'] === 'number';
 }
 
 /** Main → pool: one connection task, alive as long as the connection. */

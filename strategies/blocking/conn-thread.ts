@@ -63,6 +63,14 @@ async function threadState(data: unknown): Promise<ThreadState> {
   return state;
 }
 
+/**
+ * Prestart (connection.ts's loadThread): the protocol and the receive
+ * buffer too, so the thread's first connection starts with its first recv.
+ */
+export async function prepareThread(data: ThreadData): Promise<void> {
+  await threadState(data);
+}
+
 const closeFd = (fd: number): void => {
   close(fd);
 };

@@ -6,13 +6,24 @@
  * the kernel's copy into our buffer (phase 2) — and in send(2) while the
  * peer's window is full. Nobody watches fds: the kernel wakes exactly the
  * thread blocked on the socket that became ready. The price is a thread
- * (here a worker_thread, ~8 MB and ~25 ms to start) per live connection.
+ * per live connection, here a worker_thread: an isolate with its own heap,
+ * far dearer to start than any message is to serve.
  *
  * Threads come from a piscina pool capped at maxThreads; a connection is a
  * task that lasts as long as the connection, so connections beyond the cap
  * wait in the pool's queue (up to maxQueue) and beyond that are closed at
  * once ("refused: thread pool full"). Chat fan-out crosses threads through
  * a connection table in shared memory (table.ts).
+ *
+ * Real thread-per-connection servers keep threads ready before clients
+ * come (Apache's StartServers, Tomcat's minSpareThreads), and so does this
+ * one: with `prestart` N, listen() starts min(N, maxThreads) threads and
+ * resolves once each has loaded everything a connection needs, so the
+ * cell's N connections are served at once and its window measures blocking
+ * IO, not thread start-up. The start-up is reported as its own figure
+ * (startup(), the "startup: …" counters), and serving() tells the harness
+ * when every connection holds its thread. Without prestart a thread starts
+ * when a connection needs one (see pump).
  *
  * A thread blocked in recv cannot be stopped from outside, so close()
  * shuts every live socket down (and the listener): every blocked call
@@ -25,7 +36,17 @@ import { Piscina } from 'piscina';
 import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.js';
 import type { ProtocolSpec } from '../../workloads/protocol.js';
 import type { ServerCounters, StrategyOptions, StrategyServer } from '../strategy.js';
-import { blockingOptions, isLoadedMsg, type AcceptedMsg, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
+import {
+  blockingOptions,
+  isLoadedMsg,
+  isLoadResult,
+  type AcceptedMsg,
+  type ConnectionResult,
+  type ConnectionTask,
+  type LoadResult,
+  type LoadTask,
+  type ThreadData,
+} from './config.js';
 import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs, STARVED_US } from './table.js';
 
 /** close() finishes within this (serve exits anyway at 1.5 s). */
@@ -33,6 +54,14 @@ const CLOSE_BUDGET_MS = 1300;
 const ACCEPTOR_EXIT_MS = 300;
 /** Pool threads that may be starting at once (see pump). */
 const MAX_STARTING = 2;
+/**
+ * listen() waits this long for the prestarted threads, plus the per-thread
+ * share: they start together on the server's CPUs, so the wait grows with
+ * their number. Past it listen() resolves anyway and the shortfall is
+ * counted ("startup: threads not ready"); those threads go on loading.
+ */
+const PRESTART_BASE_MS = 2000;
+const PRESTART_PER_THREAD_MS = 150;
 
 const ACCEPTOR_URL = new URL('./acceptor.js', import.meta.url);
 const CONNECTION_URL = new URL('./connection.js', import.meta.url).href;
@@ -43,6 +72,19 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[i] ?? 0;
 }
 
+type Pool = Piscina<ConnectionTask, ConnectionResult>;
+
+/** A thread piscina still has (a dead one's message or result is not counted). */
+const isLive = (p: Pool, threadId: number): boolean => p.threads.some((w) => w.threadId === threadId);
+
+/** A prestart task: connection.ts's `loadThread` export, on the same pool. */
+function runLoad(p: Pool, task: LoadTask): Promise<LoadResult> {
+  // piscina types run() by the pool's default export (serveConnection); the
+  // named one takes a LoadTask and returns a LoadResult, checked here.
+  const run = p.run.bind(p) as unknown as (t: LoadTask, o: { name: string }) => Promise<unknown>;
+  return run(task, { name: 'loadThread' }).then((r) => (isLoadResult(r) ? r : { loadedThread: -1 }));
+}
+
 const delay = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms).unref();
@@ -50,6 +92,11 @@ const delay = (ms: number): Promise<void> =>
 
 export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   const bo = blockingOptions(opts.extra);
+  if (!Number.isInteger(opts.prestart) || opts.prestart < 0) {
+    throw new RangeError(`blocking: prestart must be a whole number >= 0, got ${JSON.stringify(opts.prestart)}`);
+  }
+  /** Threads started and loaded before listen() resolves (never beyond the cap). */
+  const prestart = Math.min(opts.prestart, bo.maxThreads);
   const table = new ConnTable(DEFAULT_TABLE_CAPACITY);
   const threadData: ThreadData = {
     sab: table.sab,
@@ -61,11 +108,18 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
   const waits: number[] = [];
   /** Every connection handed to piscina and not finished, by its task. */
   const tasks = new Map<Promise<void>, AcceptedMsg>();
-  let pool: Piscina<ConnectionTask, ConnectionResult> | undefined;
+  let pool: Pool | undefined;
   let acceptorExit: Promise<void> = Promise.resolve();
   let listenFd = -1;
   let threadsPeak = 0;
+  /**
+   * Pool threads that exited before close() (idle timeout, a dying thread):
+   * churn the cell pays for, as each is started again when needed.
+   */
+  let threadsExited = 0;
   let closing: Promise<void> | undefined;
+  /** What the prestart cost; notReady: threads still loading when its deadline passed. */
+  let startup = { ms: 0, threads: 0, notReady: 0 };
 
   /** Accepted connections not yet handed to piscina (see pump). */
   const backlog: AcceptedMsg[] = [];
@@ -102,7 +156,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     return true;
   };
 
-  const run = (p: Piscina<ConnectionTask, ConnectionResult>, m: AcceptedMsg): void => {
+  const run = (p: Pool, m: AcceptedMsg): void => {
     const task = p.run({ ...m, data: threadData }).then(
       (r) => {
         if (r.closeInMain === true) neverServed(m);
@@ -176,6 +230,38 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     for (const id of loaded) if (!live.has(id)) loaded.delete(id);
   }
 
+  /**
+   * Load every prestarted thread (`prestart` of them, piscina's minThreads,
+   * so idleTimeout never reaps them): one LoadTask each. piscina starts
+   * minThreads threads together and counts them ready at once, and its
+   * balancer hands a task to the first thread running none, so the tasks
+   * posted here go one to a thread. They start all at once, not MAX_STARTING
+   * at a time as in pump: no connection is running yet for a storm of
+   * starting isolates to starve, and starting them in waves was no faster.
+   */
+  async function prestartThreads(p: Pool, t0: number): Promise<void> {
+    if (prestart === 0) return;
+    const ready = new Set<number>();
+    const loads = Array.from({ length: prestart }, () =>
+      runLoad(p, { data: threadData }).then(
+        (r) => {
+          if (r.loadedThread < 0 || !isLive(p, r.loadedThread)) return;
+          ready.add(r.loadedThread);
+          // Also here, not only on its LoadedMsg: that one travels on another
+          // port and may arrive later; pump counts the thread from now on.
+          loaded.add(r.loadedThread);
+        },
+        // The thread died, or close() destroyed the pool: not ready.
+        () => undefined,
+      ),
+    );
+    const deadlineMs = bo.prestartTimeoutMs ?? PRESTART_BASE_MS + PRESTART_PER_THREAD_MS * prestart;
+    await Promise.race([Promise.all(loads), delay(deadlineMs)]);
+    startup = { ms: performance.now() - t0, threads: prestart, notReady: prestart - ready.size };
+    threadsPeak = Math.max(threadsPeak, p.threads.length);
+    pump();
+  }
+
   const dispatch = (m: AcceptedMsg): void => {
     if (pool === undefined || table.stopping) {
       // Accepted just as we stopped: no thread will ever take it.
@@ -238,13 +324,24 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       out['pool: max queue'] = bo.maxQueue;
       out['pool: threads peak'] = table.busyPeak;
       out['pool: threads started peak'] = threadsPeak;
+      out['pool: threads exited'] = threadsExited;
       out['pool: queued peak'] = Math.max(0, table.queuedPeak);
       out['pool: queue wait p50 us'] = percentile(sorted, 50);
       out['pool: queue wait p99 us'] = percentile(sorted, 99);
       out['pool: queue wait max us'] = sorted.at(-1) ?? 0;
+      out['startup: threads'] = startup.threads;
+      out['startup: ms'] = Math.round(startup.ms);
+      out['startup: threads not ready'] = startup.notReady;
       return out;
     },
+    serving(): number {
+      return table.busy;
+    },
+    startup(): { ms: number; threads: number } {
+      return { ms: startup.ms, threads: startup.threads };
+    },
     listen(host, port) {
+      const t0 = performance.now();
       const ip = host === 'localhost' ? '127.0.0.1' : host;
       let l: ReturnType<typeof listenTcp>;
       try {
@@ -258,7 +355,8 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       pool = new Piscina<ConnectionTask, ConnectionResult>({
         filename: CONNECTION_URL,
         name: 'serveConnection',
-        minThreads: 1,
+        // The prestarted threads, kept for the server's life (prestartThreads).
+        minThreads: Math.max(1, prestart),
         maxThreads: bo.maxThreads,
         idleTimeout: bo.idleTimeoutMs,
         // The acceptor enforces max-threads + max-queue; piscina's own limit
@@ -269,11 +367,12 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       const p = pool;
       p.on('message', (m: unknown) => {
         // A thread that died since it posted this is not counted.
-        if (!isLoadedMsg(m) || !p.threads.some((w) => w.threadId === m.blockingThreadLoaded)) return;
+        if (!isLoadedMsg(m) || !isLive(p, m.blockingThreadLoaded)) return;
         loaded.add(m.blockingThreadLoaded);
         pump();
       });
       p.on('workerDestroy', () => {
+        if (!table.stopping) threadsExited++;
         // piscina emits this before it drops the thread from p.threads (and
         // an exited thread's threadId already reads -1): prune right after.
         if (pruneQueued) return;
@@ -298,7 +397,8 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         table.bump('errors: accept');
         process.stderr.write(`iomodels: blocking acceptor failed: ${err.message}\n`);
       });
-      return ready.then(() => ({ host: l.host, port: l.port }));
+      const prestarted = prestartThreads(p, t0);
+      return Promise.all([ready, prestarted]).then(() => ({ host: l.host, port: l.port }));
     },
     close() {
       closing ??= doClose();

@@ -168,6 +168,11 @@ export class ConnTable {
     if (n > 0) this.#peak(H_BUSY_PEAK, now);
   }
 
+  /** Connections a thread is serving now (between open and release). */
+  get busy(): number {
+    return Atomics.load(this.#a, H_BUSY);
+  }
+
   get busyPeak(): number {
     return Atomics.load(this.#a, H_BUSY_PEAK);
   }

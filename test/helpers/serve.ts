@@ -13,7 +13,8 @@ export interface ServedProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; stats: Record<string, number> }>;
 }
 
-export async function startServe(strategy: string, workload: string, extra: string[] = []): Promise<ServedProcess> {
+/** readyMs: how long to wait for the ready line (a prestarting server takes longer). */
+export async function startServe(strategy: string, workload: string, extra: string[] = [], readyMs = 10_000): Promise<ServedProcess> {
   const child = spawn(process.execPath, [CLI, 'serve', '--strategy', strategy, '--workload', workload, '--port', '0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -23,7 +24,7 @@ export async function startServe(strategy: string, workload: string, extra: stri
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (d: string) => (err += d));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve ${strategy}/${workload} not ready in 10 s: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`serve ${strategy}/${workload} not ready in ${readyMs / 1000} s: ${err}`)), readyMs);
     child.stdout.on('data', (d: string) => {
       out += d;
       const m = /listening on (?:\[[^\]]+\]|[^:\s]+):(\d+)\n/.exec(out);

@@ -1,9 +1,10 @@
 /**
  * Shutdown of the blocking strategy: with 200 idle connections, each with a
  * thread blocked in recv(2), SIGTERM must shut every socket down, drain the
- * pool and exit 0 within 2 s; and the same in the middle of a burst, with
+ * pool and exit 0 within 2 s; the same in the middle of a burst, with
  * connections queued for a thread (closed unserved, no thread started for
- * them). Serial: hundreds of worker threads start first.
+ * them); and with 100 prestarted threads serving 100 connections that came
+ * at once. Serial: hundreds of worker threads start first.
  */
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
@@ -75,6 +76,39 @@ test('blocking: SIGTERM in the middle of a burst (threads busy, 1,024 queued), s
     assert.equal(r.stats['errors: worker'] ?? 0, 0, `stopping is not a worker error: ${JSON.stringify(r.stats)}`);
   } finally {
     stop = true;
+    for (const s of socks) s.destroy();
+    await served.stop();
+  }
+});
+
+test('blocking: serve --prestart 100 serves 100 connections at once on its prestarted threads, exits 0 within 2 s of SIGTERM', { timeout: 240_000 }, async (t) => {
+  const N = 100;
+  // Generous: 100 threads start before the ready line, maybe beside a CPU hog.
+  const served = await startServe('blocking', 'echo', ['--prestart', String(N)], 180_000);
+  const socks: net.Socket[] = [];
+  try {
+    socks.push(...(await Promise.all(Array.from({ length: N }, () => connect(served.port)))));
+    await Promise.all(
+      socks.map(async (s, i) => {
+        const msg = pattern(16, i + 1);
+        const r = readBytes(s, msg.length, 60_000);
+        s.write(msg);
+        assert.ok((await r).equals(msg), `connection ${i}: echo differs`);
+      }),
+    );
+    const r = await served.stop();
+    t.diagnostic(`startup ${r.stats['startup: ms']} ms for ${r.stats['startup: threads']} threads; exit ${Math.round(r.ms)} ms after SIGTERM: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.code, 0, `serve should exit 0 on SIGTERM, got ${r.code ?? r.signal}: ${served.stderr()}`);
+    assert.ok(r.ms < 2000, `serve should exit within 2 s of SIGTERM with ${N} prestarted threads, took ${Math.round(r.ms)} ms`);
+    assert.equal(r.stats['startup: threads'], N, `the stats line shows ${N} prestarted threads: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['startup: threads not ready'], 0, `every prestarted thread was loaded before the ready line: ${JSON.stringify(r.stats)}`);
+    assert.ok((r.stats['startup: ms'] ?? 0) > 0, `the stats line shows the start-up's ms: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['pool: threads peak'], N, `all ${N} connections held a thread at once: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['pool: threads started peak'], N, `no thread beyond the prestarted ones was started: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['pool: served'], N, `all ${N} served: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['pool: never served'] ?? 0, 0, `none unserved: ${JSON.stringify(r.stats)}`);
+    assert.equal(r.stats['starved: waited > 1 s for a thread'] ?? 0, 0, `none starved: ${JSON.stringify(r.stats)}`);
+  } finally {
     for (const s of socks) s.destroy();
     await served.stop();
   }
