@@ -213,7 +213,7 @@ const cli = yargs(hideBin(process.argv))
       const strategyOptions = {
         ...(argv.writeQueueCap === undefined ? {} : { writeQueueCap: positiveInt('--write-queue-cap', argv.writeQueueCap) }),
         ...(argv.sndbuf === undefined ? {} : { sndbufBytes: nonNegativeInt('--sndbuf', argv.sndbuf, MAX_SNDBUF) }),
-        ...(argv.prestart === undefined ? {} : { prestart: nonNegativeInt('--prestart', argv.prestart, MAX_CONNECTIONS) }),
+        ...(argv.prestart === undefined ? {} : { prestart: nonNegativeInt('--prestart', argv.prestart, MAX_THREADS_LIMIT) }),
         extra: poolOptions(argv),
       };
       await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });

@@ -112,7 +112,9 @@ export async function startServer(
   child.on('error', () => {
     // A failed spawn also exits: the exit path reports it.
   });
-  const prestart = spec.connections + spec.idle;
+  // Threads for the active connections, as a thread-per-connection server
+  // keeps spare ones; idle connections arrive first and queue like any others.
+  const prestart = spec.connections;
   const readyMs = DEADLINES.serverReady + DEADLINES.serverReadyPerPrestart * Math.min(prestart, 10_000);
   const ready = nextFromServer(handle, 'ready', readyMs);
   const fatal = nextFromServer(handle, 'fatal', readyMs);
@@ -191,6 +193,8 @@ interface LoadOutcome {
   heldMs: number;
   /** The hold gave up before the server served every connection: why (the cell is capped). */
   holdShort?: string;
+  /** The server's counters as the window opened (strategies with a start-up phase). */
+  countersAtOpen?: Record<string, number>;
 }
 
 /** The load child's whole run may take this long (idle connects, connects, warm-up, its hold, the window). */
@@ -207,23 +211,29 @@ function loadBudgetMs(spec: CellSpec): number {
  * up at holdMax, or when the count has not grown for holdStall (a capped
  * pool never gets there).
  */
-async function holdForServer(server: ServerHandle, want: number): Promise<{ heldMs: number; short?: string }> {
+export async function holdForServer(
+  poll: () => Promise<{ serving?: number; counters: Record<string, number> } | undefined>,
+  want: number,
+): Promise<{ heldMs: number; short?: string; counters?: Record<string, number> }> {
   const t0 = performance.now();
   let best = -1;
   let grewAt = t0;
   for (;;) {
-    const reply = await pollServer(server);
+    const reply = await poll();
     const now = performance.now();
     if (reply === undefined) return { heldMs: now - t0, short: 'the server did not answer a counters poll during the warm-up' };
     const serving = reply.serving ?? want;
-    if (serving >= want) return { heldMs: now - t0 };
+    if (serving >= want) return { heldMs: now - t0, counters: reply.counters };
+    // A refusal already counted means the count will not get there.
+    const refused = Object.entries(reply.counters).some(([k, v]) => k.startsWith('refused:') && v > 0);
+    if (refused) return { heldMs: now - t0, counters: reply.counters, short: `starved: ${serving} of ${want} connections were being served when the server began refusing` };
     if (serving > best) {
       best = serving;
       grewAt = now;
     }
     if (now - t0 >= DEADLINES.holdMax || now - grewAt >= DEADLINES.holdStall) {
       const waited = ((now - t0) / 1000).toFixed(1);
-      return { heldMs: now - t0, short: `starved: ${serving} of ${want} connections were being served after the warm-up and ${waited} s more; the rest waited` };
+      return { heldMs: now - t0, counters: reply.counters, short: `starved: ${serving} of ${want} connections were being served after the warm-up and ${waited} s more; the rest waited` };
     }
     await new Promise((r) => setTimeout(r, DEADLINES.holdPoll));
   }
@@ -282,9 +292,10 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
   };
   const onWarmed = async (): Promise<void> => {
     if (server !== null && awaitMeasure) {
-      const hold = await holdForServer(server, spec.connections + idleHeld);
+      const hold = await holdForServer(() => pollServer(server), spec.connections + idleHeld);
       out.heldMs = hold.heldMs;
       if (hold.short !== undefined) out.holdShort = hold.short;
+      if (hold.counters !== undefined) out.countersAtOpen = hold.counters;
     }
     sendTo(child, { type: 'measure' });
   };
@@ -373,10 +384,15 @@ function emptyCell(spec: CellSpec): Cell {
  * "starved:" (connections kept waiting for a thread, e.g. blocking's pool
  * queue) are caps by design: the cell is measured, but not as asked.
  */
-function refusals(counters: Record<string, number>): string[] {
-  return Object.entries(counters)
-    .filter(([k, v]) => (k.startsWith('refused:') || k.startsWith('starved:')) && v > 0)
-    .map(([k, v]) => `${k} ×${v}`);
+function refusals(counters: Record<string, number>, atOpen: Record<string, number> = {}): string[] {
+  return (
+    Object.entries(counters)
+      // A connection starved during the warm-up was the model's start-up (held
+      // for and reported as such); only starving inside the window caps it.
+      .map(([k, v]): [string, number] => [k, k.startsWith('starved:') ? v - (atOpen[k] ?? 0) : v])
+      .filter(([k, v]) => (k.startsWith('refused:') || k.startsWith('starved:')) && v > 0)
+      .map(([k, v]) => `${k} ×${v}${k.startsWith('starved:') && (atOpen[k] ?? 0) > 0 ? ' in the window' : ''}`)
+  );
 }
 
 /** "HOST:PORT" or "[::1]:PORT" → parts. */
@@ -480,7 +496,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
 
   // Caps: the server refused part of the load by design (FD_SETSIZE, a full
   // pool), closed idle connections, or never served them all in the warm-up.
-  const caps = refusals(cell.server.counters);
+  const caps = refusals(cell.server.counters, load.countersAtOpen);
   if (load.idle !== undefined && load.idle.open < load.idle.asked) {
     // How much the server did serve, beside what it turned away.
     caps.push(`idle: ${load.idle.open} of ${load.idle.asked} still open when the window closed (${load.idle.established} established); active: ${r.established} of ${spec.connections} established`);

@@ -12,7 +12,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
-import { MAX_CONNECTIONS } from '../harness/options.js';
 import { testCell, testResults } from './helpers/fixtures.js';
 import { CLI } from './helpers/serve.js';
 
@@ -109,7 +108,7 @@ const ROWS: Row[] = [
   ['serve', '--max-threads', ['0', 'x', String(MAX_THREADS_LIMIT + 1)], /--max-threads/],
   ['serve', '--max-queue', ['-1', 'x', String(MAX_QUEUE_LIMIT + 1)], /--max-queue/],
   ['serve', '--send-timeout', ['0', 'x', '3600001'], /--send-timeout/],
-  ['serve', '--prestart', ['-1', 'x', '1.5', '', String(MAX_CONNECTIONS + 1)], /--prestart/],
+  ['serve', '--prestart', ['-1', 'x', '1.5', '', String(MAX_THREADS_LIMIT + 1)], /--prestart/],
   ['serve', '--protocol-json', ['{', '5', '[1]', '{"workUs":-1}', '{"messageSize":"big"}', '{"httpClose":"yes"}'], /--protocol-json/],
 
   ['bench', '--strategies', ['nope', '', ',', 'node-http'], /unknown strategy|--strategies is empty|serves none of --workloads/],
