@@ -23,8 +23,8 @@ export const DEADLINES = {
   /** Added to serverReady per connection a strategy prepares for (blocking starts a thread each). */
   serverReadyPerPrestart: 150,
   serverStop: 5_000,
-  /** A counters poll the server does not answer within this is a fault. */
-  serverPoll: 5_000,
+  /** A counters poll the server does not answer within this is a fault (a starved main thread answers late). */
+  serverPoll: 10_000,
   connectPhase: 60_000,
   /** Added to warmup + duration for the load child's whole run. */
   loadSlack: 30_000,
@@ -59,6 +59,7 @@ interface ServerHandle {
   port: number;
   stderrTail: string;
   tracksServing: boolean;
+  servingLimit?: number;
   startup?: ServerStartup;
   /** The final counters, from `stopped`. */
   counters?: Record<string, number>;
@@ -131,6 +132,7 @@ export async function startServer(
   if (outcome?.type === 'ready') {
     handle.port = outcome.port;
     handle.tracksServing = outcome.tracksServing;
+    if (outcome.servingLimit !== undefined) handle.servingLimit = outcome.servingLimit;
     if (outcome.startup !== undefined) handle.startup = outcome.startup;
     return { ok: true, server: handle };
   }
@@ -239,10 +241,14 @@ export async function holdForServer(
   }
 }
 
+/** Start a load child; it waits for its `start`. Spawned beside the server, so both processes boot at once. */
+function spawnLoadChild(plan: Plan): ChildProcess {
+  return spawnNode([LOAD_CHILD_PATH], plan.clientCpus, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
 /** Run the load child against `port` while watching the server. */
-async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null, watcher: ProcWatcher): Promise<LoadOutcome> {
+async function runLoad(spec: CellSpec, child: ChildProcess, port: number, server: ServerHandle | null, watcher: ProcWatcher): Promise<LoadOutcome> {
   const { plan } = spec;
-  const child = spawnNode([LOAD_CHILD_PATH], plan.clientCpus, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const clientPid = child.pid ?? -1;
   let serverAt: ProcSample | null = null;
   let clientAt: ProcSample | null = null;
@@ -291,8 +297,12 @@ async function runLoad(spec: CellSpec, port: number, server: ServerHandle | null
     }
   };
   const onWarmed = async (): Promise<void> => {
-    if (server !== null && awaitMeasure) {
-      const hold = await holdForServer(() => pollServer(server), spec.connections + idleHeld);
+    const want = spec.connections + idleHeld;
+    if (server?.servingLimit !== undefined && want > server.servingLimit) {
+      // It can never serve them all at once: capped, and no hold for a count that cannot come.
+      out.holdShort = `starved: ${want} connections asked for but at most ${server.servingLimit} can be served at once (the pool's thread cap); the rest wait`;
+    } else if (server !== null && awaitMeasure) {
+      const hold = await holdForServer(() => pollServer(server), want);
       out.heldMs = hold.heldMs;
       if (hold.short !== undefined) out.holdShort = hold.short;
       if (hold.counters !== undefined) out.countersAtOpen = hold.counters;
@@ -414,7 +424,7 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
   const pid = spec.plan.targetPid ?? -1;
   const watcher = new ProcWatcher(pid);
   if (pid > 0) watcher.start();
-  const load = await runLoad({ ...spec, host: t.host }, t.port, null, watcher);
+  const load = await runLoad({ ...spec, host: t.host }, spawnLoadChild(spec.plan), t.port, null, watcher);
   watcher.stop();
   fillFromLoad(cell, spec, load);
   cell.server.peakRssBytes = watcher.peakRss;
@@ -426,9 +436,11 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
 export async function runCell(spec: CellSpec): Promise<Cell> {
   const cell = emptyCell(spec);
   if (spec.strategy === 'external') return runExternalCell(spec, cell);
+  const loadChild = spawnLoadChild(spec.plan);
   const started = await startServer(spec, spec.plan.serverCpus);
   if (!started.ok) {
     cell.reason = started.reason;
+    await stopChild(loadChild, 2000);
     return cell;
   }
   const { server } = started;
@@ -442,7 +454,7 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
     }
   });
   watcher.start(100);
-  const load = await runLoad(spec, server.port, server, watcher);
+  const load = await runLoad(spec, loadChild, server.port, server, watcher);
   watcher.stop();
   const killed = await stopServer(server);
   if (guard !== undefined) load.failure = guard;

@@ -38,7 +38,15 @@ async function start(req: Extract<ServerRequest, { type: 'start' }>): Promise<vo
     const { server: s, addr } = await openServer({ strategy: req.strategy, spec: req.spec, host: req.host, port: req.port, strategyOptions: req.strategyOptions });
     server = s;
     const startup = s.startup?.();
-    await send({ type: 'ready', host: addr.host, port: addr.port, tracksServing: s.serving !== undefined, ...(startup === undefined ? {} : { startup }) });
+    const limit = s.servingLimit?.();
+    await send({
+      type: 'ready',
+      host: addr.host,
+      port: addr.port,
+      tracksServing: s.serving !== undefined,
+      ...(limit === undefined ? {} : { servingLimit: limit }),
+      ...(startup === undefined ? {} : { startup }),
+    });
   } catch (err) {
     const message = err instanceof UsageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     await send({ type: 'fatal', message });

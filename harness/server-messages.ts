@@ -32,6 +32,8 @@ export type ServerMessage =
       port: number;
       /** The strategy reports `serving` in its counters replies: it has a start-up phase the warm-up waits for. */
       tracksServing: boolean;
+      /** The most connections it can serve at once (blocking: --max-threads); absent: no such limit. */
+      servingLimit?: number;
       startup?: ServerStartup;
     }
   /** Could not start: one line, as `serve` would print it. */

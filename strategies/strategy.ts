@@ -63,6 +63,12 @@ export interface StrategyServer {
    * connection is served at once.
    */
   serving?(): number;
+  /**
+   * The most connections it can serve at once (blocking: --max-threads).
+   * A cell asking for more is capped without waiting for a count that can
+   * never come.
+   */
+  servingLimit?(): number;
   /** What the start-up phase cost (absent: the strategy has none). */
   startup?(): { ms: number; threads: number };
 }

@@ -334,6 +334,9 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       out['startup: threads not ready'] = startup.notReady;
       return out;
     },
+    servingLimit(): number {
+      return bo.maxThreads;
+    },
     serving(): number {
       return table.busy;
     },
