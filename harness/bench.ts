@@ -7,17 +7,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findStrategy, supportsWorkload } from '../strategies/registry.js';
-import { findWorkload } from '../workloads/registry.js';
+import { findWorkload } from '../workloads/protocols.js';
 import { renderReport } from '../reports/markdown.js';
 import { writeReport } from '../reports/write.js';
 import { fmtRate } from '../reports/format.js';
 import { machineInfo } from './machine.js';
 import { runMicro, type MicroOptions } from './micro.js';
 import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkMemory, checkNodeVersion, checkOutDir } from './preflight.js';
-import { SCHEMA_VERSION, type Cell, type Plan, type Results } from './results.js';
+import { SCHEMA_VERSION, type Cell, type Plan, type Results } from '../core/results.js';
 import { runCell, type CellSpec } from './runner.js';
 import { stopAllChildren } from './spawn.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { toolVersion } from './version.js';
 
 export interface BenchOptions {
@@ -127,6 +127,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     complete: false,
     machine: machineInfo(),
     plan: o.plan,
+    workloads: o.plan.workloads.map((name) => {
+      const w = findWorkload(name);
+      return { name, opUnit: w?.opUnit ?? 'op', description: w?.description ?? '' };
+    }),
     cells: [],
   };
   const save = (): void => {

@@ -8,16 +8,16 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
-import { HTTP_DRIVERS } from '../workloads/http/driver.js';
-import { WORKLOADS } from '../workloads/registry.js';
+import { HTTP_DRIVERS } from './load/http-net.js';
+import { WORKLOADS } from '../workloads/protocols.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
 import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from './preflight.js';
 import { runBench } from './bench.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { runCheck } from './check.js';
 import { byteSize, cellRef, countList, intList, isLoopback, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
-import type { Plan } from './results.js';
+import type { Plan } from '../core/results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
 import { parseTarget } from './runner.js';
@@ -216,7 +216,7 @@ const cli = yargs(hideBin(process.argv))
         ...(argv.prestart === undefined ? {} : { prestart: nonNegativeInt('--prestart', argv.prestart, MAX_THREADS_LIMIT) }),
         extra: poolOptions(argv),
       };
-      await runServe({ strategy: argv.strategy, spec: { workload: argv.workload, options }, host: argv.host, port, strategyOptions });
+      await runServe({ strategy: argv.strategy, workload: argv.workload, options, host: argv.host, port, strategyOptions });
     },
   )
   .command(

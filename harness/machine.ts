@@ -1,7 +1,7 @@
 /** Facts about this machine for results.json and report titles. */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
-import type { MachineInfo } from './results.js';
+import type { MachineInfo } from '../core/results.js';
 
 /** The fd limit of this process (soft: what children inherit; hard: how far it may be raised). */
 export function fdLimit(which: 'soft' | 'hard' = 'soft'): number {
@@ -26,9 +26,4 @@ export function machineInfo(): MachineInfo {
     totalMemBytes: os.totalmem(),
     hostname: os.hostname(),
   };
-}
-
-/** "2× Intel Xeon …, Linux 6.18, Node v20" for chart titles. */
-export function machineLine(m: MachineInfo): string {
-  return `${m.cores}× ${m.cpuModel}, ${m.kernel}, Node ${m.node}`;
 }

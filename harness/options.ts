@@ -3,9 +3,10 @@
  * each bad value becomes a UsageError that names the flag.
  */
 import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
-import { TCP_DRIVERS, type TcpDriver } from '../workloads/tcp-driver.js';
-import { workloadNames } from '../workloads/registry.js';
-import { UsageError } from './errors.js';
+import { TCP_DRIVERS, type TcpDriver } from './load/tcp-layer.js';
+import { workloadNames } from '../workloads/protocols.js';
+import type { CellRef } from '../reports/aggregate.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * A decimal number ("12", "0.5", "1e3"), or NaN. Number() alone would also
@@ -154,14 +155,6 @@ export function probability(flag: string, v: unknown): number {
   const n = s !== '' && /^[0-9.eE+-]+$/.test(s) ? Number(s) : Number.NaN;
   if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new UsageError(`${flag} must be a number between 0 and 1 (exclusive), like 0.01; got "${s}"`);
   return n;
-}
-
-export interface CellRef {
-  strategy: string;
-  workload: string;
-  connections: number;
-  /** Idle connections of the cell; absent means 0. */
-  idle?: number;
 }
 
 /**

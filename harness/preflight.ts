@@ -7,7 +7,7 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, statSync, write
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { fdLimit } from './machine.js';
 
 /** Fds a process needs beyond one per connection (stdio, epoll, pipes, libs). */

@@ -1,7 +1,7 @@
 /** Reading results.json with errors that name the file and the problem. */
 import { readFileSync } from 'node:fs';
-import { UsageError } from './errors.js';
-import { SCHEMA_VERSION, type Results } from './results.js';
+import { UsageError } from '../core/errors.js';
+import { SCHEMA_VERSION, type Results } from '../core/results.js';
 
 export function loadResults(file: string): Results {
   let text: string;

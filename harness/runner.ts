@@ -5,17 +5,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DriverPhase, DriverResult } from '../workloads/driver.js';
-import { decodeHistogram, summarize } from '../workloads/latency.js';
+import type { DriverPhase, DriverResult } from './load/driver.js';
+import { decodeHistogram, summarize } from '../core/latency.js';
 import type { IdleReport } from './load/idle-messages.js';
-import type { LoadCommand, LoadMessage, LoadRequest } from './load-child.js';
+import type { LoadCommand, LoadMessage, LoadRequest } from './load/load-child.js';
 import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
-import type { Cell, Plan } from './results.js';
+import type { Cell, Plan } from '../core/results.js';
 import { isServerMessage, type ServerMessage, type ServerRequest, type ServerStartup } from './server-messages.js';
 import { exited, spawnNode, stopChild } from './spawn.js';
 
 const SERVER_CHILD_PATH = fileURLToPath(new URL('./server-child.js', import.meta.url));
-const LOAD_CHILD_PATH = fileURLToPath(new URL('./load-child.js', import.meta.url));
+const LOAD_CHILD_PATH = fileURLToPath(new URL('./load/load-child.js', import.meta.url));
 
 /** Deadlines (ms). */
 export const DEADLINES = {
@@ -122,7 +122,8 @@ export async function startServer(
   sendTo(child, {
     type: 'start',
     strategy: spec.strategy,
-    spec: { workload: spec.workload, options: servedOptions(spec) },
+    workload: spec.workload,
+    options: servedOptions(spec),
     host: spec.host,
     port: 0,
     strategyOptions: { extra: spec.strategyExtra ?? {}, prestart },

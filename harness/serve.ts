@@ -5,17 +5,19 @@
  * exits 0.
  */
 import { findStrategy, strategyNames, supportsWorkload } from '../strategies/registry.js';
-import { DEFAULT_STRATEGY_OPTIONS, type StrategyOptions, type StrategyServer } from '../strategies/strategy.js';
-import type { ProtocolSpec } from '../workloads/protocol.js';
-import { findWorkload, workloadNames } from '../workloads/registry.js';
-import { isErrno, UsageError } from './errors.js';
+import { DEFAULT_STRATEGY_OPTIONS, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
+import type { ProtocolOptions } from '../core/protocol.js';
+import { findWorkload, protocolSpec, workloadNames } from '../workloads/protocols.js';
+import { isErrno, UsageError } from '../core/errors.js';
 
 /** close() must finish within this, or we exit anyway (exit code 0: we were asked to stop). */
 const CLOSE_DEADLINE_MS = 1500;
 
 export interface ServeOptions {
   strategy: string;
-  spec: ProtocolSpec;
+  workload: string;
+  /** Workload options (messageSize, …). */
+  options: ProtocolOptions;
   host: string;
   port: number;
   strategyOptions?: Partial<StrategyOptions>;
@@ -25,17 +27,17 @@ export interface ServeOptions {
 export async function openServer(o: ServeOptions): Promise<{ server: StrategyServer; addr: { host: string; port: number } }> {
   const info = findStrategy(o.strategy);
   if (info === undefined) throw new UsageError(`unknown strategy "${o.strategy}" (valid: ${strategyNames().join(', ')})`);
-  if (findWorkload(o.spec.workload) === undefined) {
-    throw new UsageError(`unknown workload "${o.spec.workload}" (valid: ${workloadNames().join(', ')})`);
+  if (findWorkload(o.workload) === undefined) {
+    throw new UsageError(`unknown workload "${o.workload}" (valid: ${workloadNames().join(', ')})`);
   }
-  if (!supportsWorkload(info, o.spec.workload)) {
+  if (!supportsWorkload(info, o.workload)) {
     throw new UsageError(`strategy ${info.name} serves only: ${(info.workloads ?? []).join(', ')}`);
   }
   const avail = info.availability();
   if (!avail.ok) throw new UsageError(`strategy ${info.name} is unavailable here: ${avail.reason}`);
 
   const factory = await info.load();
-  const server = factory(o.spec, { ...DEFAULT_STRATEGY_OPTIONS, ...o.strategyOptions });
+  const server = await factory(protocolSpec(o.workload, o.options), { ...DEFAULT_STRATEGY_OPTIONS, ...o.strategyOptions });
   try {
     return { server, addr: await server.listen(o.host, o.port) };
   } catch (err) {

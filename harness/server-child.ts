@@ -4,10 +4,10 @@
  * `ready` with the bound address, polls counters while the warm-up waits
  * for a strategy's start-up phase, and asks it to stop.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { closeBounded, openServer } from './serve.js';
 import type { ServerMessage, ServerRequest } from './server-messages.js';
-import type { StrategyServer } from '../strategies/strategy.js';
+import type { StrategyServer } from '../core/strategy.js';
 
 function send(m: ServerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -35,7 +35,7 @@ function stop(): Promise<void> {
 
 async function start(req: Extract<ServerRequest, { type: 'start' }>): Promise<void> {
   try {
-    const { server: s, addr } = await openServer({ strategy: req.strategy, spec: req.spec, host: req.host, port: req.port, strategyOptions: req.strategyOptions });
+    const { server: s, addr } = await openServer({ strategy: req.strategy, workload: req.workload, options: req.options, host: req.host, port: req.port, strategyOptions: req.strategyOptions });
     server = s;
     const startup = s.startup?.();
     const limit = s.servingLimit?.();

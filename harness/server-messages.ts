@@ -6,13 +6,14 @@
  * `iomodels serve` keeps its text interface for people and outside tools;
  * this is the harness's own channel.
  */
-import type { StrategyOptions, ServerCounters } from '../strategies/strategy.js';
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { StrategyOptions, ServerCounters } from '../core/strategy.js';
+import type { ProtocolOptions } from '../core/protocol.js';
 
 export interface ServerStart {
   type: 'start';
   strategy: string;
-  spec: ProtocolSpec;
+  workload: string;
+  options: ProtocolOptions;
   host: string;
   port: number;
   strategyOptions: Partial<StrategyOptions>;

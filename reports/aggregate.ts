@@ -4,7 +4,7 @@
  * through groupCells, so they key a cell the same way: every sweep
  * dimension (connections, idle, …) joins the key here, once.
  */
-import type { Cell } from '../harness/results.js';
+import type { Cell } from '../core/results.js';
 import { estimate, type Estimate } from './stats.js';
 
 /** Cells of one (strategy, workload, connections, idle), all repetitions. */
@@ -101,4 +101,13 @@ export function groupEstimate(g: CellGroup, metric: (c: Cell) => number | undefi
     if (v !== undefined) vals.push(v);
   }
   return estimate(vals);
+}
+
+/** A cell named on the command line (`check --normalize-to`). */
+export interface CellRef {
+  strategy: string;
+  workload: string;
+  connections: number;
+  /** Idle connections of the cell; absent means 0. */
+  idle?: number;
 }

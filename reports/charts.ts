@@ -5,12 +5,10 @@
  * check what a chart will show (markers, error bars) without reading pixels.
  */
 import type { ChartConfiguration, ChartDataset, ChartType, LegendItem, Scale, ScaleOptions, Tick } from 'chart.js';
-import { machineLine } from '../harness/machine.js';
-import type { Cell, Results } from '../harness/results.js';
-import { decodeHistogram, newHistogram } from '../workloads/latency.js';
-import { findWorkload } from '../workloads/registry.js';
+import type { Cell, Results } from '../core/results.js';
+import { decodeHistogram, newHistogram } from '../core/latency.js';
 import { baseIdle, groupCells, groupEstimate, idleSweeps, type CellGroup } from './aggregate.js';
-import { fmtIdle, fmtRate, fmtUs } from './format.js';
+import { fmtIdle, fmtRate, fmtUs, machineLine, opUnitOf } from './format.js';
 import { strategyColour } from './palette.js';
 
 export const CHART_WIDTH = 1200;
@@ -94,10 +92,6 @@ function fileSafe(s: string): string {
 
 function plural(unit: string): string {
   return unit.endsWith('s') ? unit : `${unit}s`;
-}
-
-function opUnit(workload: string): string {
-  return findWorkload(workload)?.opUnit ?? 'op';
 }
 
 /** Everything the builders of one workload share. */
@@ -483,7 +477,7 @@ function usLabel(v: number): string {
 }
 
 function throughputChart(v: WorkloadView): ChartSpec | undefined {
-  const unit = plural(opUnit(v.workload));
+  const unit = plural(opUnitOf(v.results, v.workload));
   const reps = v.results.plan.repeat;
   return metricChart(v, {
     kind: 'throughput',
@@ -510,7 +504,7 @@ function latencyChart(v: WorkloadView): ChartSpec | undefined {
 }
 
 function cpuChart(v: WorkloadView): ChartSpec | undefined {
-  const unit = opUnit(v.workload);
+  const unit = opUnitOf(v.results, v.workload);
   return metricChart(v, {
     kind: 'cpu',
     title: `server CPU per ${unit} vs connections`,
@@ -593,7 +587,7 @@ function chatCharts(v: WorkloadView): ChartSpec[] {
 
 /** Per active-connection count swept over idle: throughput and server CPU per op against idle connections. */
 function idleCharts(v: WorkloadView): ChartSpec[] {
-  const unit = opUnit(v.workload);
+  const unit = opUnitOf(v.results, v.workload);
   const reps = v.results.plan.repeat;
   const out: ChartSpec[] = [];
   for (const sweep of idleSweeps(v.all)) {

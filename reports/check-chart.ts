@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Title, type ChartDataset, type LegendItem, type Plugin } from 'chart.js';
-import type { Comparison, Side } from '../harness/check.js';
+import type { Comparison, Side } from './check.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Title);
 

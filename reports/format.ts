@@ -1,4 +1,18 @@
-/** Number formatting shared by every report. */
+/** Number and machine formatting shared by every report. */
+import type { MachineInfo, Results } from '../core/results.js';
+
+/** What files written before results.json carried `workloads` called an op. */
+const LEGACY_OP_UNITS: Readonly<Record<string, string>> = { echo: 'round trip', chat: 'message', http: 'request' };
+
+/** What one op of `workload` is, from the results file itself (old files: the units of their day). */
+export function opUnitOf(results: Pick<Results, 'workloads'>, workload: string): string {
+  return results.workloads?.find((w) => w.name === workload)?.opUnit ?? LEGACY_OP_UNITS[workload] ?? 'op';
+}
+
+/** "2× Intel Xeon …, Linux 6.18, Node v20" for chart titles. */
+export function machineLine(m: MachineInfo): string {
+  return `${m.cores}× ${m.cpuModel}, ${m.kernel}, Node ${m.node}`;
+}
 
 export function fmtRate(n: number): string {
   if (!Number.isFinite(n)) return '–';

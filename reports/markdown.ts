@@ -3,11 +3,10 @@
  * re-rendered without re-running anything. The charts it embeds are named
  * by planCharts (same inputs, same file names); writeReport draws them.
  */
-import type { Cell, Results } from '../harness/results.js';
-import { findWorkload } from '../workloads/registry.js';
+import type { Cell, Results } from '../core/results.js';
 import { baseIdle, groupCells, groupEstimate, idleOf, idleSweeps, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
-import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs } from './format.js';
+import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs, opUnitOf } from './format.js';
 import { renderMicroSection } from './micro.js';
 import { metricEstimate, rankGroups, type Ranking } from './verdict.js';
 
@@ -295,7 +294,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
   );
 
   for (const workload of workloadsOf(results)) {
-    const unit = findWorkload(workload)?.opUnit ?? 'op';
+    const unit = opUnitOf(results, workload);
     const hasRef = results.cells.some((c) => c.workload === workload && c.strategy === REFERENCE);
     const idle = baseIdle(groupCells(results.cells).filter((g) => g.workload === workload));
     lines.push(`## ${workload}`, '');

@@ -3,9 +3,9 @@
  * log-log axes (epoll flat, select and poll linear in N), and a table.
  * Pure functions of micro.json.
  */
+import { machineLine } from './format.js';
 import type { ChartConfiguration, Scale, Tick } from 'chart.js';
-import type { MicroResults } from '../harness/micro.js';
-import { machineLine } from '../harness/machine.js';
+import type { MicroResults } from '../core/micro.js';
 import { baseOptions, CHART_HEIGHT, CHART_WIDTH, GRID, niceLogCeil, niceLogFloor, TEXT } from './charts.js';
 import { strategyColour } from './palette.js';
 

@@ -11,7 +11,7 @@
  * - capped cells refused part of the load and failed ones measured nothing,
  *   so neither is ranked.
  */
-import type { Cell } from '../harness/results.js';
+import type { Cell } from '../core/results.js';
 import { groupEstimate, type CellGroup } from './aggregate.js';
 import { overlaps, type Estimate } from './stats.js';
 

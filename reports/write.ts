@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { MicroResults } from '../harness/micro.js';
-import type { Results } from '../harness/results.js';
+import type { MicroResults } from '../core/micro.js';
+import type { Results } from '../core/results.js';
 import { planCharts, type ChartPlanOptions, type ChartSpec } from './charts.js';
 import { renderReport } from './markdown.js';
 import { chartFont, renderChart } from './render.js';

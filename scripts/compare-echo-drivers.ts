@@ -11,9 +11,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNetEchoDriver } from '../workloads/echo/driver.js';
-import { runSelectorEchoDriver } from '../workloads/echo/driver-selector.js';
-import type { DriverOptions, DriverResult } from '../workloads/driver.js';
+import { runNetEchoDriver } from '../harness/load/echo-net.js';
+import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
+import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
 import { spawnNode, stopChild } from '../harness/spawn.js';
 
 const SELF = fileURLToPath(import.meta.url);

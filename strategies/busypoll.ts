@@ -6,9 +6,9 @@
  * a full core even with no clients; phase 2 (the copy) happens in the recv
  * that finally returns data.
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { createReactorServer } from './reactor/server.js';
-import type { StrategyOptions, StrategyServer } from './strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 export function createBusyPollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   return createReactorServer('busypoll', 'busypoll', spec, opts);

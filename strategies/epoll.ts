@@ -5,9 +5,9 @@
  * the ready fds, then recv/send copy the data (phase 2). Cost per wait
  * follows the ready fds, not the watched ones.
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { createReactorServer } from './reactor/server.js';
-import type { StrategyOptions, StrategyServer } from './strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 export function createEpollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   return createReactorServer('epoll', 'epoll', spec, opts);

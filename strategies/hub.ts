@@ -1,5 +1,5 @@
 /** The Hub of a single-threaded strategy: fan-out over a set of live conns. */
-import type { Conn, Hub } from '../workloads/protocol.js';
+import type { Conn, Hub } from '../core/protocol.js';
 
 export class LocalHub implements Hub {
   readonly #conns = new Set<Conn>();

@@ -4,9 +4,9 @@
  * is the kernel's) and gets back only the ready fds, then recv/send copy the
  * data (phase 2).
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { createReactorServer } from './reactor/server.js';
-import type { StrategyOptions, StrategyServer } from './strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 export function createKqueueServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   return createReactorServer('kqueue', 'kqueue', spec, opts);

@@ -6,18 +6,18 @@
  * Node and the reference every other strategy is compared with.
  */
 import * as net from 'node:net';
-import type { Conn, ProtocolSpec, Session } from '../workloads/protocol.js';
-import { createProtocol } from '../workloads/registry.js';
+import type { Conn, ProtocolSpec, Session } from '../core/protocol.js';
+import { loadProtocol } from './protocol-loader.js';
 import { LocalHub } from './hub.js';
 import { protocolFault } from './session-guard.js';
 import { listenNodeServer } from './node-sndbuf.js';
-import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
+import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
 
 /** How long close() lets queued replies drain before destroying sockets. */
 const CLOSE_GRACE_MS = 500;
 
-export function createLibuvServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  const protocol = createProtocol(spec);
+export async function createLibuvServer(spec: ProtocolSpec, opts: StrategyOptions): Promise<StrategyServer> {
+  const protocol = await loadProtocol(spec);
   const overflow = `closed: ${protocol.overflowReason ?? 'write queue full'}`;
   const counters: ServerCounters = {};
   const hub = new LocalHub();

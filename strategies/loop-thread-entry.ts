@@ -3,8 +3,10 @@
  * when it serves, pass its counters on, and end with 'stopped' or 'fatal'.
  */
 import { parentPort } from 'node:worker_threads';
+import type { Protocol, ProtocolSpec } from '../core/protocol.js';
 import type { LoopMessage } from './loop-thread.js';
-import type { ServerCounters } from './strategy.js';
+import type { ServerCounters } from '../core/strategy.js';
+import { loadProtocol } from './protocol-loader.js';
 
 /** What a loop calls while it runs. */
 export interface LoopHooks {
@@ -15,10 +17,16 @@ export interface LoopHooks {
 }
 
 /**
- * Run `loop` (it returns its final counters when the stop flag is raised),
- * then `release` (which must close the listener) whatever happened.
+ * Rebuild the protocol from `spec`, run `loop` with it (the loop returns its
+ * final counters when the stop flag is raised), then `release` (which must
+ * close the listener) whatever happened.
  */
-export function runLoopThread(entry: string, loop: (hooks: LoopHooks) => ServerCounters, release: () => void = () => undefined): void {
+export async function runLoopThread(
+  entry: string,
+  spec: ProtocolSpec,
+  loop: (hooks: LoopHooks, protocol: Protocol) => ServerCounters,
+  release: () => void = () => undefined,
+): Promise<void> {
   const port = parentPort;
   if (port === null) throw new Error(`${entry} must run in a worker_thread`);
   const send = (m: LoopMessage): void => {
@@ -26,7 +34,8 @@ export function runLoopThread(entry: string, loop: (hooks: LoopHooks) => ServerC
   };
   let final: LoopMessage;
   try {
-    const counters = loop({ ready: () => send({ type: 'ready' }), counters: (c) => send({ type: 'counters', counters: { ...c } }) });
+    const protocol = await loadProtocol(spec);
+    const counters = loop({ ready: () => send({ type: 'ready' }), counters: (c) => send({ type: 'counters', counters: { ...c } }) }, protocol);
     final = { type: 'stopped', counters: { ...counters } };
   } catch (err) {
     const e = err as { code?: unknown; stack?: unknown };

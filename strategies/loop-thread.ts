@@ -10,7 +10,7 @@
  * while it runs, then 'stopped' or 'fatal' (after it released the listener).
  */
 import { Worker } from 'node:worker_threads';
-import { bump, type ServerCounters } from './strategy.js';
+import { bump, type ServerCounters } from '../core/strategy.js';
 import * as sys from './sys/index.js';
 
 export type LoopMessage =

@@ -8,11 +8,10 @@
  */
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE, SERVER_NAME } from '../workloads/http/page.js';
-import { burnCpu, httpServerOptions } from '../workloads/http/protocol.js';
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { HttpAnswer, ProtocolSpec } from '../core/protocol.js';
 import { listenNodeServer } from './node-sndbuf.js';
-import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
+import { loadHttpResponder } from './protocol-loader.js';
+import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
 
 const CLOSE_GRACE_MS = 500;
 
@@ -25,25 +24,25 @@ function wantsKeepAlive(req: http.IncomingMessage): boolean {
   return req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 ? true : tokens.includes('keep-alive');
 }
 
-export function createNodeHttpServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  const o = httpServerOptions(spec.options);
+function send(res: http.ServerResponse, a: HttpAnswer): void {
+  res.writeHead(a.status, { ...a.headers });
+  res.end(a.body.length > 0 ? a.body : undefined);
+}
+
+/**
+ * The workload's answers come from its HTTP responder (the same responses
+ * as its own server); node:http only reads the requests.
+ */
+export async function createNodeHttpServer(spec: ProtocolSpec, opts: StrategyOptions): Promise<StrategyServer> {
+  const responder = await loadHttpResponder(spec);
+  const o = responder.limits;
   const counters: ServerCounters = {};
   const sockets = new Set<net.Socket>();
-
-  const send = (res: http.ServerResponse, status: number, body: Buffer, type: string, keep: boolean, withBody: boolean): void => {
-    res.writeHead(status, {
-      Server: SERVER_NAME,
-      'Content-Type': type,
-      'Content-Length': body.length,
-      Connection: keep ? 'keep-alive' : 'close',
-    });
-    res.end(withBody ? body : undefined);
-  };
 
   const server = http.createServer(
     {
       noDelay: true,
-      maxHeaderSize: o.limits.maxHeaderBytes,
+      maxHeaderSize: o.maxHeaderBytes,
       headersTimeout: o.headerTimeoutMs,
       keepAliveTimeout: o.idleTimeoutMs,
       requestTimeout: 0,
@@ -51,26 +50,15 @@ export function createNodeHttpServer(spec: ProtocolSpec, opts: StrategyOptions):
     },
     (req, res) => {
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > o.limits.maxBody) {
+      if (declared > o.maxBody) {
         req.resume();
-        send(res, 413, Buffer.from('413\n'), 'text/plain; charset=utf-8', false, true);
+        res.socket?.end(responder.refusal(413));
         return;
       }
       // Read and discard the body, then answer, as our own server does.
       req.resume();
       req.once('end', () => {
-        burnCpu(o.workUs);
-        const head = req.method === 'HEAD';
-        if (!head && req.method !== 'GET') {
-          res.setHeader('Allow', 'GET, HEAD');
-          send(res, 405, Buffer.from('405\n'), 'text/plain; charset=utf-8', false, true);
-          return;
-        }
-        const url = req.url ?? '';
-        const root = url === '/' || url.startsWith('/?');
-        const keep = root && !o.httpClose && wantsKeepAlive(req);
-        if (root) send(res, 200, PAGE_BYTES, PAGE_CONTENT_TYPE, keep, !head);
-        else send(res, 404, NOT_FOUND_BODY, 'text/plain; charset=utf-8', false, !head);
+        send(res, responder.respond(req.method ?? '', req.url ?? '', wantsKeepAlive(req)));
       });
     },
   );
@@ -90,16 +78,7 @@ export function createNodeHttpServer(spec: ProtocolSpec, opts: StrategyOptions):
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.end(
-      buildResponse({
-        status,
-        body: Buffer.from(`${status}\n`),
-        contentType: 'text/plain; charset=utf-8',
-        withBody: true,
-        connection: 'close',
-        date: httpDate(Date.now()),
-      }),
-    );
+    socket.end(responder.refusal(status));
   });
   server.maxConnections = Number.MAX_SAFE_INTEGER;
 

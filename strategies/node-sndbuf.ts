@@ -5,7 +5,7 @@
  * only when a size is asked for, so a default libuv run never loads koffi.
  */
 import type * as net from 'node:net';
-import { bump, type ServerCounters } from './strategy.js';
+import { bump, type ServerCounters } from '../core/strategy.js';
 
 export type SndbufSetter = (server: net.Server) => void;
 

@@ -4,9 +4,9 @@
  * no FD_SETSIZE limit, but the whole array goes in and is scanned on every
  * call), then recv/send copy the data (phase 2) for the ready fds.
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { createReactorServer } from './reactor/server.js';
-import type { StrategyOptions, StrategyServer } from './strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 export function createPollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   return createReactorServer('poll', 'poll', spec, opts);

@@ -3,7 +3,7 @@
  * never loads FFI code it does not need.
  */
 import { ioUringAvailability } from './io-uring/availability.js';
-import type { StrategyFactory } from './strategy.js';
+import type { StrategyFactory } from '../core/strategy.js';
 
 export type Availability = { ok: true } | { ok: false; reason: string };
 

@@ -6,9 +6,9 @@
  * accepted fd >= FD_SETSIZE cannot be watched: it is closed at once and
  * counted as "refused: FD_SETSIZE"; the server keeps serving the others.
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { createReactorServer } from './reactor/server.js';
-import type { StrategyOptions, StrategyServer } from './strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 export function createSelectServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
   return createReactorServer('select', 'select', spec, opts);

@@ -2,7 +2,7 @@
  * A protocol that throws must cost only its own connection: the strategy
  * closes that connection, counts the error and logs its first occurrence.
  */
-import { bump, type ServerCounters } from './strategy.js';
+import { bump, type ServerCounters } from '../core/strategy.js';
 
 let logged = false;
 

@@ -52,10 +52,11 @@
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import { isMainThread } from 'node:worker_threads';
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
+import { loadProtocol } from './protocol-loader.js';
 import { Engine, type Connection } from './reactor/engine.js';
 import { denseInterest } from './reactor/loops.js';
-import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from './strategy.js';
+import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
 import * as sys from './sys/index.js';
 
 const TICK_MS = 1000;
@@ -96,7 +97,7 @@ function makeAsync(fd: number, pid: number): number {
   return sys.fcntl(fd, sys.F_SETFL, fl | sys.O_NONBLOCK | sys.O_ASYNC);
 }
 
-export function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
+export async function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): Promise<StrategyServer> {
   // The sockets' owner thread is the main thread, whose tid is the pid.
   if (!isMainThread) throw new Error('sigio must run on the main thread: Node runs process signal listeners there');
   const pid = sys.getpid();
@@ -108,7 +109,7 @@ export function createSigioServer(spec: ProtocolSpec, opts: StrategyOptions): St
     // Without O_ASYNC this connection is served by the sweep alone: count it.
     if (rc < 0) bump(engine.counters, `errors: O_ASYNC ${sys.errnoName(-rc)}`);
   });
-  const engine = new Engine(spec, opts, interest);
+  const engine = new Engine(await loadProtocol(spec), opts, interest);
   counters = engine.counters;
   let listenFd = -1;
   let resumeAccept = 0;

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findStrategy } from '../strategies/registry.js';
-import { DEFAULT_STRATEGY_OPTIONS, type StrategyServer } from '../strategies/strategy.js';
+import { DEFAULT_STRATEGY_OPTIONS, type StrategyServer } from '../core/strategy.js';
+import { protocolSpec } from '../workloads/protocols.js';
 import { connect, pattern, readBytes } from './helpers/net.js';
 
 const CAP = 64 * 1024;
@@ -18,7 +19,7 @@ for (const name of ['sigio', 'io-uring']) {
     const start = async (): Promise<{ server: StrategyServer; port: number }> => {
       if (info === undefined) throw new Error('not registered');
       const factory = await info.load();
-      const server = factory({ workload: 'echo', options: {} }, { ...DEFAULT_STRATEGY_OPTIONS, writeQueueCap: CAP });
+      const server = await factory(protocolSpec('echo', {}), { ...DEFAULT_STRATEGY_OPTIONS, writeQueueCap: CAP });
       const { port } = await server.listen('127.0.0.1', 0);
       return { server, port };
     };

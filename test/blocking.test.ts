@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import type * as net from 'node:net';
 import { describe, test } from 'node:test';
 import { createBlockingServer } from '../strategies/blocking/index.js';
-import { DEFAULT_STRATEGY_OPTIONS, type StrategyServer } from '../strategies/strategy.js';
+import { DEFAULT_STRATEGY_OPTIONS, type StrategyServer } from '../core/strategy.js';
+import { protocolSpec } from '../workloads/protocols.js';
 import { connect, pattern, readBytes } from './helpers/net.js';
 import { startServe } from './helpers/serve.js';
 
@@ -125,7 +126,7 @@ function settled(c: Record<string, number>, accepted: number): boolean {
 
 describe('blocking: the pool after bursts of closed connections', () => {
   async function withEcho(extra: Record<string, number>, body: (port: number, server: StrategyServer) => Promise<void>): Promise<Record<string, number>> {
-    const server = createBlockingServer({ workload: 'echo', options: {} }, { ...DEFAULT_STRATEGY_OPTIONS, extra });
+    const server = createBlockingServer(protocolSpec('echo', {}), { ...DEFAULT_STRATEGY_OPTIONS, extra });
     const { port } = await server.listen('127.0.0.1', 0);
     try {
       await body(port, server);
@@ -201,8 +202,8 @@ describe('blocking: the pool after bursts of closed connections', () => {
 describe('blocking: shared connection table', () => {
   async function withServer(kind: string, extra: Record<string, string | number | boolean>, body: (port: number, server: StrategyServer) => Promise<void>): Promise<Record<string, number>> {
     const server = createBlockingServer(
-      { workload: 'fixture', options: { kind } },
-      { ...DEFAULT_STRATEGY_OPTIONS, extra: { protocolModule: FIXTURES, maxThreads: 16, ...extra } },
+      { workload: 'fixture', options: { kind }, module: FIXTURES },
+      { ...DEFAULT_STRATEGY_OPTIONS, extra: { maxThreads: 16, ...extra } },
     );
     const { port } = await server.listen('127.0.0.1', 0);
     try {
@@ -330,7 +331,7 @@ describe('blocking: prestarted threads', () => {
   }
 
   function prestarted(prestart: number, extra: Record<string, number>): StrategyServer {
-    return createBlockingServer({ workload: 'echo', options: {} }, { ...DEFAULT_STRATEGY_OPTIONS, prestart, extra: { prestartTimeoutMs: LOAD_MS, ...extra } });
+    return createBlockingServer(protocolSpec('echo', {}), { ...DEFAULT_STRATEGY_OPTIONS, prestart, extra: { prestartTimeoutMs: LOAD_MS, ...extra } });
   }
 
   /** close() within 2 s, as `serve` needs (it exits at 1.5 s regardless). */

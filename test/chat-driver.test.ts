@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { describe, test } from 'node:test';
-import { runChatDriver } from '../workloads/chat/driver.js';
+import { runChatDriver } from '../harness/load/chat-net.js';
 import { ChatLedger, encodeMessage, parseLine } from '../workloads/chat/ledger.js';
-import { decodeHistogram } from '../workloads/latency.js';
+import { decodeHistogram } from '../core/latency.js';
 
 type Fault = 'none' | 'drop' | 'duplicate' | 'reorder';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { Cell, Results } from '../harness/results.js';
+import type { Cell, Results } from '../core/results.js';
 import { testCell, testResults } from './helpers/fixtures.js';
 import { CLI } from './helpers/serve.js';
 

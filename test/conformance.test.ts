@@ -1,6 +1,6 @@
 /** Every registered strategy × every workload it serves runs the conformance suite. */
 import { STRATEGIES, supportsWorkload } from '../strategies/registry.js';
-import { WORKLOADS } from '../workloads/registry.js';
+import { WORKLOADS } from '../workloads/protocols.js';
 import { strategyTests } from './conformance/suite.js';
 
 for (const s of STRATEGIES) {

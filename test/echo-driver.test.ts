@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, test } from 'node:test';
-import { decodeHistogram } from '../workloads/latency.js';
+import { decodeHistogram } from '../core/latency.js';
 import { startServe } from './helpers/serve.js';
-import { runEchoDriver, runNetEchoDriver } from '../workloads/echo/driver.js';
-import { runSelectorEchoDriver } from '../workloads/echo/driver-selector.js';
+import { runEchoDriver, runNetEchoDriver } from '../harness/load/echo-net.js';
+import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
 import { fillMessage, fillMessageAt, firstMismatch, firstMismatchAt } from '../workloads/echo/message.js';
-import type { DriverOptions, DriverPhase, DriverResult } from '../workloads/driver.js';
+import type { DriverOptions, DriverPhase, DriverResult } from '../harness/load/driver.js';
 
 const DRIVERS: readonly { name: string; run: (o: DriverOptions) => Promise<DriverResult> }[] = [
   { name: 'net', run: runNetEchoDriver },

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, test } from 'node:test';
-import type { DriverOptions } from '../workloads/driver.js';
-import { runEchoDriver, TCP_DRIVERS } from '../workloads/echo/driver.js';
-import { decodeHistogram, summarize } from '../workloads/latency.js';
+import type { DriverOptions } from '../harness/load/driver.js';
+import { runEchoDriver, TCP_DRIVERS } from '../harness/load/echo-net.js';
+import { decodeHistogram, summarize } from '../core/latency.js';
 
 const STALL_MS = 200;
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PAGE_BYTES } from '../workloads/http/page.js';
 import { RequestParser, type ParseError, type RequestHead } from '../workloads/http/parser.js';
-import { burnCpu, createHttpProtocol } from '../workloads/http/protocol.js';
+import { burnCpu, createProtocol } from '../workloads/http/protocol.js';
 import { ResponseReader } from '../workloads/http/response-reader.js';
-import type { Conn, Hub, ProtocolOptions } from '../workloads/protocol.js';
+import type { Conn, Hub, ProtocolOptions } from '../core/protocol.js';
 import { pattern } from './helpers/net.js';
 
 type Split = 'whole' | 'bytes' | 'random';
@@ -150,9 +150,9 @@ function fakeConn(): Conn & { out: Buffer[]; closed: boolean; text(): string } {
 }
 const hub: Hub = { broadcast: () => undefined, size: 1 };
 
-function session(opts: ProtocolOptions = {}): { conn: ReturnType<typeof fakeConn>; s: ReturnType<ReturnType<typeof createHttpProtocol>['open']> } {
+function session(opts: ProtocolOptions = {}): { conn: ReturnType<typeof fakeConn>; s: ReturnType<ReturnType<typeof createProtocol>['open']> } {
   const conn = fakeConn();
-  return { conn, s: createHttpProtocol(opts).open(conn, hub) };
+  return { conn, s: createProtocol(opts).open(conn, hub) };
 }
 
 describe('http protocol (sans-IO)', () => {

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
-import type { DriverOptions } from '../workloads/driver.js';
-import { runHttpDriver, runNativeHttpDriver } from '../workloads/http/driver.js';
+import type { DriverOptions } from '../harness/load/driver.js';
+import { runHttpDriver, runNativeHttpDriver } from '../harness/load/http-net.js';
 import { PAGE_BYTES } from '../workloads/http/page.js';
-import { decodeHistogram } from '../workloads/latency.js';
-import { runSelectorDriver } from '../workloads/selector-driver.js';
+import { decodeHistogram } from '../core/latency.js';
+import { runSelectorDriver } from '../harness/load/selector-runner.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
 
 function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {

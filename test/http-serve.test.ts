@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runNativeHttpDriver } from '../workloads/http/driver.js';
+import { runNativeHttpDriver } from '../harness/load/http-net.js';
 import { readUntilClosed, splitResponses } from './helpers/http.js';
 import { connect } from './helpers/net.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { idleCounts, planCells } from '../harness/bench.js';
 import { checkEphemeralPorts, checkFdLimit, checkMemory, MEMORY_PER_CONNECTION } from '../harness/preflight.js';
-import { UsageError } from '../harness/errors.js';
+import { UsageError } from '../core/errors.js';
 import { fdLimit } from '../harness/machine.js';
 import { testPlan } from './helpers/fixtures.js';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { MicroResults } from '../harness/micro.js';
+import type { MicroResults } from '../core/micro.js';
 import { CLI } from './helpers/serve.js';
 
 test('micro writes micro.json, its chart and micro.md; epoll stays flat where select, poll and the sigio scan grow', () => {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { runCell } from '../harness/runner.js';
 import { stopChild } from '../harness/spawn.js';
-import { decodeHistogram } from '../workloads/latency.js';
+import { decodeHistogram } from '../core/latency.js';
 import { testPlan } from './helpers/fixtures.js';
 
 const plan = testPlan({ maxServerRssBytes: 8 * 2 ** 30 });

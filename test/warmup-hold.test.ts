@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import type { LoadMessage, LoadRequest } from '../harness/load-child.js';
+import type { LoadMessage, LoadRequest } from '../harness/load/load-child.js';
 import { DEADLINES, holdForServer } from '../harness/runner.js';
 
 /** A poll that answers with the next of `serving` (the last repeats). */
@@ -57,7 +57,7 @@ test('the load child warms up until it is told to measure', async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  const child = fork(fileURLToPath(new URL('../harness/load-child.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('../harness/load/load-child.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const seen: { type: string; at: number; m: LoadMessage }[] = [];
   const HOLD_MS = 600;
   const done = new Promise<LoadMessage>((resolve) => {

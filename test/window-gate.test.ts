@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import type { DriverOptions, DriverPhase } from '../workloads/driver.js';
-import { runNetEchoDriver } from '../workloads/echo/driver.js';
-import { runSelectorEchoDriver } from '../workloads/echo/driver-selector.js';
-import { LoadClock } from '../workloads/load-clock.js';
-import { WindowGate } from '../workloads/window-gate.js';
+import type { DriverOptions, DriverPhase } from '../harness/load/driver.js';
+import { runNetEchoDriver } from '../harness/load/echo-net.js';
+import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
+import { LoadClock } from '../harness/load/clock.js';
+import { WindowGate } from '../harness/load/window-gate.js';
 
 describe('WindowGate', () => {
   test('closed until opened; the first opening wins', () => {

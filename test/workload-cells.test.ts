@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCell } from '../harness/runner.js';
-import type { Plan } from '../harness/results.js';
-import { decodeHistogram } from '../workloads/latency.js';
+import type { Plan } from '../core/results.js';
+import { decodeHistogram } from '../core/latency.js';
 import { testPlan } from './helpers/fixtures.js';
 
 const plan = (workloads: string[], protocol: Plan['protocol'] = {}): Plan =>

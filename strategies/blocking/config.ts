@@ -2,7 +2,7 @@
  * The blocking strategy's knobs (StrategyOptions.extra) and the messages
  * between its threads, typed in one place (piscina's src/types.ts habit).
  */
-import type { ProtocolSpec } from '../../workloads/protocol.js';
+import type { ProtocolSpec } from '../../core/protocol.js';
 
 export const DEFAULT_MAX_THREADS = 256;
 /**
@@ -38,12 +38,6 @@ export interface BlockingOptions {
    * normal runs.
    */
   readonly prestartTimeoutMs?: number;
-  /**
-   * Test seam: a module URL exporting `createProtocol(options)`, used by the
-   * pool threads instead of the workload registry (a protocol that throws,
-   * a fan-out fixture). Absent in normal runs.
-   */
-  readonly protocolModule?: string;
 }
 
 function intOption(extra: Readonly<Record<string, unknown>>, key: string, dflt: number, min: number, max: number): number {
@@ -62,10 +56,8 @@ export function blockingOptions(extra: Readonly<Record<string, unknown>>): Block
     sendTimeoutMs: intOption(extra, 'sendTimeoutMs', DEFAULT_SEND_TIMEOUT_MS, 1, 3_600_000),
     idleTimeoutMs: intOption(extra, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS, 1, 3_600_000),
   };
-  const pm = extra['protocolModule'];
   return {
     ...o,
-    ...(typeof pm === 'string' ? { protocolModule: pm } : {}),
     ...(extra['prestartTimeoutMs'] === undefined ? {} : { prestartTimeoutMs: intOption(extra, 'prestartTimeoutMs', 0, 1, 3_600_000) }),
   };
 }
@@ -75,7 +67,6 @@ export interface ThreadData {
   readonly sab: SharedArrayBuffer;
   readonly spec: ProtocolSpec;
   readonly sendTimeoutMs: number;
-  readonly protocolModule?: string;
   /** Acceptor only. */
   readonly listenFd?: number;
   readonly maxInFlight?: number;

@@ -7,6 +7,7 @@
  * the peer's window is full. The task lasts as long as the connection, so
  * the pool thread is this connection's thread for its whole life.
  */
+import { loadProtocol } from '../protocol-loader.js';
 import {
   allocBuffer,
   close,
@@ -24,7 +25,7 @@ import {
   SO_RCVTIMEO,
   SO_SNDTIMEO,
 } from '../sys/index.js';
-import type { Conn, Hub, Protocol, ProtocolSpec, Session } from '../../workloads/protocol.js';
+import type { Conn, Hub, Protocol, Session } from '../../core/protocol.js';
 import { isThreadData, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
 import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN, STARVED_US } from './table.js';
 
@@ -51,14 +52,8 @@ async function threadState(data: unknown): Promise<ThreadState> {
   // this strategy pays per connection.
   if (!isThreadData(data)) throw new Error('blocking: connection task without its thread data');
   const table = new ConnTable(data.sab);
-  let protocol: Protocol;
-  if (data.protocolModule !== undefined) {
-    const mod = (await import(data.protocolModule)) as { createProtocol?: (o: unknown) => Protocol };
-    if (typeof mod.createProtocol !== 'function') throw new Error(`${data.protocolModule} exports no createProtocol`);
-    protocol = mod.createProtocol(data.spec.options);
-  } else {
-    protocol = await loadProtocol(data.spec);
-  }
+  // The spec names its module: this thread loads it and nothing else of the workloads.
+  const protocol = await loadProtocol(data.spec);
   state = { data, table, protocol, hub: new SharedHub(table), buf: allocBuffer(RECV_BUFFER) };
   return state;
 }
@@ -75,29 +70,6 @@ const closeFd = (fd: number): void => {
   close(fd);
 };
 
-/**
- * The workload's protocol without the workload registry: the registry also
- * loads every client driver, which doubled a pool thread's start-up (the
- * cost paid per connection here). Each workload folder has a protocol.js
- * with one create…Protocol(options) export; anything else falls back to the
- * registry.
- */
-async function loadProtocol(spec: ProtocolSpec): Promise<Protocol> {
-  if (/^[a-z0-9-]+$/.test(spec.workload)) {
-    try {
-      const mod = (await import(`../../workloads/${spec.workload}/protocol.js`)) as Record<string, unknown>;
-      for (const [name, f] of Object.entries(mod)) {
-        if (/^create\w*Protocol$/.test(name) && typeof f === 'function') {
-          return (f as (o: ProtocolSpec['options']) => Protocol)(spec.options);
-        }
-      }
-    } catch {
-      // No such file: use the registry.
-    }
-  }
-  const { createProtocol } = await import('../../workloads/registry.js');
-  return createProtocol(spec);
-}
 
 function logOnce(table: ConnTable, kind: number, what: string, err: unknown): void {
   if (!table.firstLog(kind)) return;

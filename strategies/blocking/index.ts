@@ -34,8 +34,8 @@
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.js';
-import type { ProtocolSpec } from '../../workloads/protocol.js';
-import type { ServerCounters, StrategyOptions, StrategyServer } from '../strategy.js';
+import type { ProtocolSpec } from '../../core/protocol.js';
+import type { ServerCounters, StrategyOptions, StrategyServer } from '../../core/strategy.js';
 import {
   blockingOptions,
   isLoadedMsg,
@@ -102,7 +102,6 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     sab: table.sab,
     spec,
     sendTimeoutMs: bo.sendTimeoutMs,
-    ...(bo.protocolModule === undefined ? {} : { protocolModule: bo.protocolModule }),
   };
   /** Queue waits (µs) of every connection a thread took, served or not. */
   const waits: number[] = [];

@@ -13,11 +13,10 @@
  * that has new output and no SEND in flight, repeat.
  */
 import * as os from 'node:os';
-import type { Conn, Protocol, ProtocolSpec, Session } from '../../workloads/protocol.js';
-import { createProtocol } from '../../workloads/registry.js';
+import type { Conn, Protocol, ProtocolSpec, Session } from '../../core/protocol.js';
 import { LocalHub } from '../hub.js';
 import { protocolFault } from '../session-guard.js';
-import { bump, type ServerCounters, type StrategyOptions } from '../strategy.js';
+import { bump, type ServerCounters, type StrategyOptions } from '../../core/strategy.js';
 import type { LoopHooks } from '../loop-thread-entry.js';
 import * as sys from '../sys/index.js';
 import * as uring from '../sys/io-uring.js';
@@ -285,8 +284,8 @@ export class UringLoop {
   #recycled = 0;
   readonly #views = new Map<number, Buffer>();
 
-  constructor(d: UringLoopData) {
-    this.protocol = createProtocol(d.spec);
+  constructor(d: UringLoopData, protocol: Protocol) {
+    this.protocol = protocol;
     this.overflowCounter = `closed: ${this.protocol.overflowReason ?? 'write queue full'}`;
     this.writeQueueCap = d.opts.writeQueueCap;
     this.#listenFd = d.listenFd;

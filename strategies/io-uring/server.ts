@@ -7,9 +7,9 @@
  */
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
-import type { ProtocolSpec } from '../../workloads/protocol.js';
+import type { ProtocolSpec } from '../../core/protocol.js';
 import { LoopThread } from '../loop-thread.js';
-import type { StrategyOptions, StrategyServer } from '../strategy.js';
+import type { StrategyOptions, StrategyServer } from '../../core/strategy.js';
 import * as sys from '../sys/index.js';
 import { blockingEventfd, closeFd } from '../sys/io-uring.js';
 import type { UringLoopData } from './loop.js';

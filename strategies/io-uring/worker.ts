@@ -11,10 +11,11 @@ import { UringLoop, type UringLoopData } from './loop.js';
 
 const d = workerData as UringLoopData;
 let loop: UringLoop | undefined;
-runLoopThread(
+await runLoopThread(
   'strategies/io-uring/worker.js',
-  (hooks) => {
-    loop = new UringLoop(d);
+  d.spec,
+  (hooks, protocol) => {
+    loop = new UringLoop(d, protocol);
     return loop.run(new Int32Array(d.control), hooks);
   },
   () => {

@@ -6,12 +6,11 @@
  * readable()/writable(); the engine tells it *what* each connection waits
  * for through `Interest`.
  */
-import type { Conn, Protocol, ProtocolSpec, Session } from '../../workloads/protocol.js';
-import { createProtocol } from '../../workloads/registry.js';
+import type { Conn, Protocol, Session } from '../../core/protocol.js';
 import { LocalHub } from '../hub.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
 import { protocolFault } from '../session-guard.js';
-import { bump, type ServerCounters, type StrategyOptions } from '../strategy.js';
+import { bump, type ServerCounters, type StrategyOptions } from '../../core/strategy.js';
 import * as sys from '../sys/index.js';
 
 /** How the loop is told what a connection waits for. */
@@ -272,11 +271,11 @@ export class Engine {
   #nextId = 1;
 
   constructor(
-    spec: ProtocolSpec,
+    protocol: Protocol,
     opts: StrategyOptions,
     readonly interest: Interest,
   ) {
-    this.protocol = createProtocol(spec);
+    this.protocol = protocol;
     this.overflowCounter = `closed: ${this.protocol.overflowReason ?? 'write queue full'}`;
     this.writeQueueCap = opts.writeQueueCap;
   }

@@ -14,7 +14,8 @@
  */
 import { createSelector, EVENT_READ, EVENT_WRITE, type Selector, type SelectorKind } from '../selectors/index.js';
 import type { LoopHooks } from '../loop-thread-entry.js';
-import type { ServerCounters } from '../strategy.js';
+import type { Protocol } from '../../core/protocol.js';
+import type { ServerCounters } from '../../core/strategy.js';
 import * as sys from '../sys/index.js';
 import { Engine, type Connection, type Interest } from './engine.js';
 import { CONTROL_STOP, type ReactorWorkerData } from './messages.js';
@@ -24,7 +25,7 @@ const TICK_MS = 1000;
 /** After EMFILE, how long the listener is left unwatched. */
 const ACCEPT_PAUSE_MS = 100;
 
-export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
+export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: LoopHooks, protocol: Protocol): ServerCounters {
   const control = new Int32Array(d.control);
   // Keys carry the Connection; the listener and the waker carry undefined.
   const sel: Selector<Connection | undefined> = createSelector(kind);
@@ -33,7 +34,7 @@ export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: Lo
     modify: (c, ev) => sel.modify(c.fd, ev),
     remove: (c) => sel.unregister(c.fd),
   };
-  const engine = new Engine(d.spec, d.opts, interest);
+  const engine = new Engine(protocol, d.opts, interest);
   const waker = new sys.Waker({ readFd: d.wakeFd, writeFd: -1 });
   try {
     sel.register(d.wakeFd, EVENT_READ, undefined);
@@ -102,12 +103,12 @@ export function denseInterest(conns: Connection[], onAdd?: (c: Connection) => vo
 }
 
 /** Busypoll's "interest" is a dense array of every live connection. */
-export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks): ServerCounters {
+export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks, protocol: Protocol): ServerCounters {
   const control = new Int32Array(d.control);
   const conns: Connection[] = [];
   // Nothing to tell anyone on modify: every fd is tried on every pass anyway.
   const interest = denseInterest(conns);
-  const engine = new Engine(d.spec, d.opts, interest);
+  const engine = new Engine(protocol, d.opts, interest);
   hooks.ready();
   let nextTick = Date.now() + TICK_MS;
   let pass = 0;

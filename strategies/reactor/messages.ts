@@ -1,7 +1,7 @@
 /** What the main thread and a reactor worker send each other (piscina's src/types.ts idea). */
-import type { ProtocolSpec } from '../../workloads/protocol.js';
+import type { ProtocolSpec } from '../../core/protocol.js';
 import type { SelectorKind } from '../selectors/index.js';
-import type { StrategyOptions } from '../strategy.js';
+import type { StrategyOptions } from '../../core/strategy.js';
 
 /** Which readiness loop a worker runs. */
 export type LoopKind = SelectorKind | 'busypoll';

@@ -10,8 +10,9 @@ import { busyPollLoop, selectorLoop } from './loops.js';
 import type { ReactorWorkerData } from './messages.js';
 
 const d = workerData as ReactorWorkerData;
-runLoopThread(
+await runLoopThread(
   'strategies/reactor/worker.js',
-  (hooks) => (d.loop === 'busypoll' ? busyPollLoop(d, hooks) : selectorLoop(d.loop, d, hooks)),
+  d.spec,
+  (hooks, protocol) => (d.loop === 'busypoll' ? busyPollLoop(d, hooks, protocol) : selectorLoop(d.loop, d, hooks, protocol)),
   () => sys.close(d.listenFd),
 );

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { test } from 'node:test';
-import { runChatDriver } from '../../workloads/chat/driver.js';
+import { runChatDriver } from '../../harness/load/chat-net.js';
 import { connect, pattern } from '../helpers/net.js';
 import { readUntilClosed } from '../helpers/http.js';
 import type { CaseContext } from './suite.js';

@@ -1,11 +1,11 @@
 /**
  * Protocols for the blocking strategy's tests, loaded by its pool threads
- * through the `protocolModule` test seam (they are not workloads).
+ * from their spec's module, as any protocol (they are not workloads).
  * - kind "throw": echo, but a message containing "boom" throws.
  * - kind "fanout": every newline-terminated line goes through Hub.broadcast;
  *   the line "size?" is answered (to its sender only) with "size N".
  */
-import type { Conn, Hub, Protocol, ProtocolOptions, Session } from '../../workloads/protocol.js';
+import type { Conn, Hub, Protocol, ProtocolOptions, Session } from '../../core/protocol.js';
 
 const BOOM = Buffer.from('boom');
 

@@ -3,7 +3,7 @@
  * and the CLI: one place that follows the schema (harness/results.ts), so a
  * new field is added once. Callers override only what their test is about.
  */
-import { SCHEMA_VERSION, type Cell, type MachineInfo, type Plan, type Results } from '../../harness/results.js';
+import { SCHEMA_VERSION, type Cell, type MachineInfo, type Plan, type Results } from '../../core/results.js';
 
 export const TEST_MACHINE: MachineInfo = {
   cpuModel: 'Test CPU',

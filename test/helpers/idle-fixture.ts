@@ -5,7 +5,7 @@
  * report's idle section and its charts. The numbers are made up; only
  * their shape matters.
  */
-import type { Cell, Results } from '../../harness/results.js';
+import type { Cell, Results } from '../../core/results.js';
 import { testCell, testResults } from './fixtures.js';
 
 export const IDLE_STRATEGIES = ['libuv', 'blocking', 'busypoll', 'select', 'poll', 'epoll', 'sigio', 'io-uring'];

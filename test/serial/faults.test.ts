@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import type { Results } from '../../harness/results.js';
+import type { Results } from '../../core/results.js';
 import { childrenWith, processes, waitFor } from '../helpers/proc.js';
 import { CLI, startServe } from '../helpers/serve.js';
 

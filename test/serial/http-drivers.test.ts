@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { DriverOptions } from '../../workloads/driver.js';
-import { runHttpDriver } from '../../workloads/http/driver.js';
+import type { DriverOptions } from '../../harness/load/driver.js';
+import { runHttpDriver } from '../../harness/load/http-net.js';
 import { startServe, type ServedProcess } from '../helpers/serve.js';
 
 let served: ServedProcess | undefined;

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findStrategy } from '../../strategies/registry.js';
-import { runEchoDriver } from '../../workloads/echo/driver.js';
-import type { DriverOptions } from '../../workloads/driver.js';
+import { runEchoDriver } from '../../harness/load/echo-net.js';
+import type { DriverOptions } from '../../harness/load/driver.js';
 import { startServe } from '../helpers/serve.js';
 
 const CASES: { strategy: string; tcpDriver?: DriverOptions['tcpDriver'] }[] = [

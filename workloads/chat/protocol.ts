@@ -8,7 +8,7 @@
  * under `overflowReason`.
  */
 import { GrowBuffer } from '../grow-buffer.js';
-import type { Conn, Hub, Protocol, ProtocolOptions, Session } from '../protocol.js';
+import type { Conn, Hub, Protocol, ProtocolOptions, Session } from '../../core/protocol.js';
 
 /** Longest line accepted, newline excluded. */
 export const CHAT_MAX_LINE = 64 * 1024;
@@ -28,7 +28,7 @@ export function chatMaxLine(options: ProtocolOptions): number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : CHAT_MAX_LINE;
 }
 
-export function createChatProtocol(options: ProtocolOptions = {}): Protocol {
+export function createProtocol(options: ProtocolOptions = {}): Protocol {
   const maxLine = chatMaxLine(options);
   const tooLong = new TextEncoder().encode(`error: line longer than ${maxLine} bytes\n`);
   return {

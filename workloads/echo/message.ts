@@ -4,12 +4,12 @@
  * corrupted echo fails verification at the first wrong byte.
  */
 
-import type { DriverOptions } from '../driver.js';
+import type { ProtocolOptions } from '../../core/protocol.js';
 
 export const ECHO_DEFAULT_MESSAGE_SIZE = 64;
 
 /** The message size both drivers use: protocol.messageSize, else 64 bytes. */
-export function echoMessageSize(opts: Pick<DriverOptions, 'protocol'>): number {
+export function echoMessageSize(opts: { readonly protocol: ProtocolOptions }): number {
   const v = opts.protocol['messageSize'];
   return typeof v === 'number' ? v : ECHO_DEFAULT_MESSAGE_SIZE;
 }

@@ -1,7 +1,7 @@
 /** Echo: every byte received is sent back unchanged, in order. */
-import type { Conn, Protocol, Session } from '../protocol.js';
+import type { Conn, Protocol, Session } from '../../core/protocol.js';
 
-export function createEchoProtocol(): Protocol {
+export function createProtocol(): Protocol {
   return {
     open(conn: Conn): Session {
       return {

@@ -1,7 +1,7 @@
 /** Requests in flight per connection, shared by the node:net and selector HTTP drivers. */
-import type { DriverOptions } from '../driver.js';
+import type { ProtocolOptions } from '../../core/protocol.js';
 
-export function httpPipelining(opts: Pick<DriverOptions, 'protocol'>): number {
+export function httpPipelining(opts: { readonly protocol: ProtocolOptions }): number {
   // One request at a time when the server closes after each response.
   if (opts.protocol['httpClose'] === true) return 1;
   const v = opts.protocol['pipelining'];

@@ -6,8 +6,8 @@
  * 4xx closes the connection. Deadlines (slowloris 408, keep-alive idle) run
  * on Session.tick, never on timers of our own.
  */
-import type { Conn, Protocol, ProtocolOptions, Session } from '../protocol.js';
-import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE } from './page.js';
+import type { Conn, HttpAnswer, HttpResponder, Protocol, ProtocolOptions, Session } from '../../core/protocol.js';
+import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE, SERVER_NAME } from './page.js';
 import { DEFAULT_LIMITS, RequestParser, type ParserLimits, type RequestHead } from './parser.js';
 
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
@@ -103,7 +103,7 @@ function isRootPath(target: string): boolean {
   return target === '/' || target.startsWith('/?');
 }
 
-export function createHttpProtocol(options: ProtocolOptions = {}): Protocol {
+export function createProtocol(options: ProtocolOptions = {}): Protocol {
   const o = httpServerOptions(options);
   const cache = new ResponseCache();
   return {
@@ -195,6 +195,42 @@ export function createHttpProtocol(options: ProtocolOptions = {}): Protocol {
           }
         },
       };
+    },
+  };
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const EMPTY = new Uint8Array(0);
+
+function answer(status: number, body: Uint8Array, type: string, keepAlive: boolean, withBody: boolean, extra: Record<string, string> = {}): HttpAnswer {
+  return {
+    status,
+    headers: { Server: SERVER_NAME, 'Content-Type': type, 'Content-Length': body.length, Connection: keepAlive ? 'keep-alive' : 'close', ...extra },
+    body: withBody ? body : EMPTY,
+    keepAlive,
+  };
+}
+
+/**
+ * The same answers as createProtocol's, for a strategy with its own HTTP
+ * parser (node-http): what it serves must not differ from ours, only how
+ * the request was read.
+ */
+export function createHttpResponder(options: ProtocolOptions = {}): HttpResponder {
+  const o = httpServerOptions(options);
+  return {
+    limits: { maxHeaderBytes: o.limits.maxHeaderBytes, maxBody: o.limits.maxBody, headerTimeoutMs: o.headerTimeoutMs, idleTimeoutMs: o.idleTimeoutMs },
+    respond(method, url, clientKeepAlive) {
+      burnCpu(o.workUs);
+      const head = method === 'HEAD';
+      if (!head && method !== 'GET') return answer(405, Buffer.from('405\n'), TEXT, false, true, { Allow: 'GET, HEAD' });
+      const root = isRootPath(url);
+      // Every 4xx ends the connection, 404 included.
+      if (!root) return answer(404, NOT_FOUND_BODY, TEXT, false, !head);
+      return answer(200, PAGE_BYTES, PAGE_CONTENT_TYPE, clientKeepAlive && !o.httpClose, !head);
+    },
+    refusal(status) {
+      return errorResponse(status, Date.now());
     },
   };
 }

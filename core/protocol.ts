@@ -59,8 +59,43 @@ export interface Protocol {
 /** JSON-safe options shared by a workload's server and client halves. */
 export type ProtocolOptions = Readonly<Record<string, string | number | boolean>>;
 
-/** A serializable description of a protocol; every thread rebuilds it. */
+/**
+ * A serializable description of a protocol; every thread rebuilds it from
+ * this alone: `module` names the module that builds it, so a strategy (and
+ * each of its threads) imports that one module and nothing of the workloads.
+ */
 export interface ProtocolSpec {
   readonly workload: string;
   readonly options: ProtocolOptions;
+  /** URL of a module that exports a ProtocolModule's functions. */
+  readonly module: string;
+}
+
+/** What the module a spec names exports. */
+export interface ProtocolModule {
+  createProtocol(options: ProtocolOptions): Protocol;
+  /**
+   * HTTP workloads: the same responses as an HTTP responder, for a strategy
+   * that parses HTTP itself (node-http, with node:http's llhttp) and only
+   * asks what to answer.
+   */
+  createHttpResponder?(options: ProtocolOptions): HttpResponder;
+}
+
+/** An HTTP workload's answers, for a strategy that brings its own parser. */
+export interface HttpResponder {
+  /** Limits and timers the strategy's parser must apply, as the workload's own parser does. */
+  readonly limits: { readonly maxHeaderBytes: number; readonly maxBody: number; readonly headerTimeoutMs: number; readonly idleTimeoutMs: number };
+  /** The response to a complete request (its body already read), and whether the connection stays open. */
+  respond(method: string, url: string, clientKeepAlive: boolean): HttpAnswer;
+  /** The whole response (head and body) to a request the strategy's parser refused (400, 408, 413, 431 …); the connection closes. */
+  refusal(status: number): Uint8Array;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | number>>;
+  /** Empty for HEAD. */
+  readonly body: Uint8Array;
+  readonly keepAlive: boolean;
 }

@@ -4,8 +4,8 @@
  * are written into the slab where they will be verified
  * (fillMessageAt/firstMismatchAt), so the hot path allocates nothing.
  */
-import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from '../selector-client.js';
-import { echoMessageSize, fillMessageAt, firstMismatchAt } from './message.js';
+import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from './selector-loop.js';
+import { echoMessageSize, fillMessageAt, firstMismatchAt } from '../../workloads/echo/message.js';
 
 /** Where the slab's scratch message lives (right after the receive area). */
 const SCRATCH_OFF = RECV_BUFFER;

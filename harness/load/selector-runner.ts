@@ -18,11 +18,11 @@
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { defaultSelectorKind, selectorAvailable } from '../strategies/selectors/index.js';
+import { defaultSelectorKind, selectorAvailable } from '../../strategies/selectors/index.js';
 import type { DriverOptions, DriverPhase, DriverResult } from './driver.js';
-import { EchoSelectorLoop } from './echo/selector-loop.js';
-import { HttpSelectorLoop } from './http/selector-loop.js';
-import type { PhaseListener, SelectorLoopOptions } from './selector-client.js';
+import { EchoSelectorLoop } from './echo-selector.js';
+import { HttpSelectorLoop } from './http-selector.js';
+import type { PhaseListener, SelectorLoopOptions } from './selector-loop.js';
 
 export type SelectorDriverMode = 'worker' | 'inline';
 /** Workloads with a selector driver. */
@@ -30,7 +30,7 @@ export type SelectorWorkload = 'echo' | 'http';
 
 /** Inline mode: the longest the loop keeps the main thread before yielding. */
 const SLICE_MS = 5;
-const WORKER_URL = new URL('./selector-worker.js', import.meta.url);
+const WORKER_URL = new URL('./selector-thread.js', import.meta.url);
 
 export interface SelectorWorkerData {
   workload: SelectorWorkload;

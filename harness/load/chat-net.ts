@@ -12,12 +12,12 @@
  * send until the last client has it.
  */
 import type * as net from 'node:net';
-import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
-import { GrowBuffer } from '../grow-buffer.js';
-import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
-import { boundedAll, LoadClock } from '../load-clock.js';
-import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
-import { ChatLedger, CHAT_DEFAULT_SENDERS, CHAT_MIN_MESSAGE, encodeJoin, encodeMessage, parseLine, type Completed } from './ledger.js';
+import { bumpError, type DriverOptions, type DriverResult } from './driver.js';
+import { GrowBuffer } from '../../workloads/grow-buffer.js';
+import { encodeHistogram, newHistogram, recordUs } from '../../core/latency.js';
+import { boundedAll, LoadClock } from './clock.js';
+import { connectWithTimeout, socketErrorKind } from './net-connect.js';
+import { ChatLedger, CHAT_DEFAULT_SENDERS, CHAT_MIN_MESSAGE, encodeJoin, encodeMessage, parseLine, type Completed } from '../../workloads/chat/ledger.js';
 
 const NL = 0x0a;
 /** How long the join barrier and the final drain may take at most, ms. */

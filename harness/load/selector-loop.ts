@@ -18,11 +18,11 @@
  * verify replies. This file is pure loop: selector-driver.ts runs it in a
  * worker_thread or in slices on the main thread.
  */
-import * as sel from '../strategies/selectors/index.js';
-import * as sys from '../strategies/sys/index.js';
+import * as sel from '../../strategies/selectors/index.js';
+import * as sys from '../../strategies/sys/index.js';
 import { bumpError, phaseClock, type DriverOptions, type DriverPhase, type DriverResult } from './driver.js';
-import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from './latency.js';
-import { GATE_POLL_MS } from './load-clock.js';
+import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from '../../core/latency.js';
+import { GATE_POLL_MS } from './clock.js';
 import { WindowGate } from './window-gate.js';
 
 /** The options a loop needs (host already an IP literal). */

@@ -7,10 +7,10 @@
  * checked (status, Content-Length, body bytes). With `httpClose` the server
  * ends each connection after its response and the slot connects again.
  */
-import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from '../selector-client.js';
-import { httpPipelining } from './pipelining.js';
-import { PAGE_BYTES } from './page.js';
-import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
+import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from './selector-loop.js';
+import { httpPipelining } from '../../workloads/http/pipelining.js';
+import { PAGE_BYTES } from '../../workloads/http/page.js';
+import { buildRequest, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
 /** recv views of these lengths are cached, so a read allocates nothing. */
 const VIEW_CACHE_MAX = 16 * 1024;

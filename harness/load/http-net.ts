@@ -8,23 +8,23 @@
  * ecosystem's reference (see autocannon-driver.ts).
  */
 import type * as net from 'node:net';
-import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
-import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
-import { boundedAll, LoadClock } from '../load-clock.js';
-import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
-import { runOnTcpDriver } from '../tcp-driver.js';
-import { PAGE_BYTES } from './page.js';
-import { httpPipelining } from './pipelining.js';
-import { buildRequest, ResponseReader, type ResponseInfo } from './response-reader.js';
+import { bumpError, type DriverOptions, type DriverResult } from './driver.js';
+import { encodeHistogram, newHistogram, recordUs } from '../../core/latency.js';
+import { boundedAll, LoadClock } from './clock.js';
+import { connectWithTimeout, socketErrorKind } from './net-connect.js';
+import { runOnTcpDriver } from './tcp-layer.js';
+import { PAGE_BYTES } from '../../workloads/http/page.js';
+import { httpPipelining } from '../../workloads/http/pipelining.js';
+import { buildRequest, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
 export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
 
-export { httpPipelining } from './pipelining.js';
+export { httpPipelining } from '../../workloads/http/pipelining.js';
 
 export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
   const which = opts.httpDriver ?? 'native';
   // Loaded only when asked for: autocannon's module graph costs every process that imports the registry.
-  if (which === 'autocannon') return import('./autocannon-driver.js').then((m) => m.runAutocannonDriver(opts));
+  if (which === 'autocannon') return import('./http-autocannon.js').then((m) => m.runAutocannonDriver(opts));
   if (which !== 'native') return Promise.reject(new Error(`unknown http driver "${which}" (valid: ${HTTP_DRIVERS.join(', ')})`));
   return runNativeOnTcpDriver(opts);
 }

@@ -11,11 +11,12 @@
  * before it opens the window, so the window sees the model in its steady
  * state.
  */
-import type { DriverOptions, DriverPhase, DriverResult } from '../workloads/driver.js';
-import { getWorkload } from '../workloads/registry.js';
-import { WindowGate } from '../workloads/window-gate.js';
-import { IdleHolder } from './load/idle.js';
-import { epochMs, type IdleReport } from './load/idle-messages.js';
+import type { DriverOptions, DriverPhase, DriverResult } from './driver.js';
+import { getWorkload } from '../../workloads/protocols.js';
+import { runDriver } from './drivers.js';
+import { WindowGate } from './window-gate.js';
+import { IdleHolder } from './idle.js';
+import { epochMs, type IdleReport } from './idle-messages.js';
 
 /**
  * The window opens this far after the decision, so every load thread sees
@@ -79,7 +80,7 @@ async function run(req: LoadRequest): Promise<void> {
   let windowEnd = Number.NaN;
   let warmTimer: NodeJS.Timeout | undefined;
   try {
-    const result = await w.runDriver({
+    const result = await runDriver(w.name, {
       ...req.options,
       gate: gate.sab,
       onPhase: (phase, atMs) => {

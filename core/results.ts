@@ -3,7 +3,7 @@
  * and users read them. Add fields freely; never rename or repurpose one
  * without bumping SCHEMA_VERSION.
  */
-import type { LatencySummary } from '../workloads/latency.js';
+import type { LatencySummary } from './latency.js';
 import type { MicroResults } from './micro.js';
 
 export const SCHEMA_VERSION = 1;
@@ -163,6 +163,13 @@ export interface Cell {
   startedAt: string;
 }
 
+export interface WorkloadInfo {
+  name: string;
+  /** What one op is: "round trip", "request", "message". */
+  opUnit: string;
+  description: string;
+}
+
 export interface Results {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: 'iomodels'; version: string };
@@ -172,6 +179,12 @@ export interface Results {
   complete: boolean;
   machine: MachineInfo;
   plan: Plan;
+  /**
+   * What each workload of the plan is, as the run's code described it, so a
+   * report renders an old file with whatever code reads it (absent in files
+   * written before it existed).
+   */
+  workloads?: WorkloadInfo[];
   cells: Cell[];
   /** `bench --micro`: the micro-benchmarks, run after the sweep. */
   micro?: MicroResults;

@@ -12,16 +12,16 @@
  * a cross-check of the other).
  */
 import type * as net from 'node:net';
-import { bumpError, type DriverOptions, type DriverResult } from '../driver.js';
-import { encodeHistogram, newHistogram, recordUs } from '../latency.js';
-import { boundedAll, LoadClock } from '../load-clock.js';
-import { connectWithTimeout, socketErrorKind } from '../net-connect.js';
-import { runOnTcpDriver } from '../tcp-driver.js';
-import { echoMessageSize, fillMessage, firstMismatch } from './message.js';
+import { bumpError, type DriverOptions, type DriverResult } from './driver.js';
+import { encodeHistogram, newHistogram, recordUs } from '../../core/latency.js';
+import { boundedAll, LoadClock } from './clock.js';
+import { connectWithTimeout, socketErrorKind } from './net-connect.js';
+import { runOnTcpDriver } from './tcp-layer.js';
+import { echoMessageSize, fillMessage, firstMismatch } from '../../workloads/echo/message.js';
 
-export { ECHO_DEFAULT_MESSAGE_SIZE, echoMessageSize } from './message.js';
+export { ECHO_DEFAULT_MESSAGE_SIZE, echoMessageSize } from '../../workloads/echo/message.js';
 
-export { TCP_DRIVERS, type TcpDriver } from '../tcp-driver.js';
+export { TCP_DRIVERS, type TcpDriver } from './tcp-layer.js';
 
 /**
  * The echo driver the options ask for. Without `tcpDriver`, the selector

@@ -5,7 +5,7 @@
  * substitute.
  */
 import type { DriverOptions, DriverResult } from './driver.js';
-import type { SelectorWorkload } from './selector-driver.js';
+import type { SelectorWorkload } from './selector-runner.js';
 
 /** Values of DriverOptions.tcpDriver / `bench --tcp-driver`. */
 export const TCP_DRIVERS = ['selector', 'net'] as const;
@@ -22,10 +22,10 @@ export async function runOnTcpDriver(
   if (which !== undefined && which !== 'selector') {
     throw new Error(`unknown tcp driver "${which}" (valid: ${TCP_DRIVERS.join(', ')})`);
   }
-  let mod: typeof import('./selector-driver.js');
+  let mod: typeof import('./selector-runner.js');
   try {
     // Loaded lazily: on a platform without libc/koffi the import itself throws.
-    mod = await import('./selector-driver.js');
+    mod = await import('./selector-runner.js');
   } catch (err) {
     if (which === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
     return onNet(opts);

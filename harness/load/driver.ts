@@ -2,7 +2,7 @@
  * The client half of a workload: a load driver that opens connections,
  * generates load and verifies every reply.
  */
-import type { ProtocolOptions } from './protocol.js';
+import type { ProtocolOptions } from '../../core/protocol.js';
 
 export interface DriverOptions {
   readonly host: string;

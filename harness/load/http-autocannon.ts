@@ -9,11 +9,11 @@
  */
 import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
-import { bumpError, phaseClock, type DriverOptions, type DriverResult } from '../driver.js';
-import { encodeHistogram, newHistogram, type LatencyHistogram } from '../latency.js';
-import { GATE_POLL_MS } from '../load-clock.js';
-import { untilOpen, WindowGate } from '../window-gate.js';
-import { PAGE_HTML } from './page.js';
+import { bumpError, phaseClock, type DriverOptions, type DriverResult } from './driver.js';
+import { encodeHistogram, newHistogram, type LatencyHistogram } from '../../core/latency.js';
+import { GATE_POLL_MS } from './clock.js';
+import { untilOpen, WindowGate } from './window-gate.js';
+import { PAGE_HTML } from '../../workloads/http/page.js';
 
 /** The raw (unaggregated) result autocannon returns with skipAggregateResult. */
 interface RawResult {

@@ -3,7 +3,7 @@
  * a strategy moves bytes between sockets and a Protocol and knows nothing of
  * echo, chat or HTTP.
  */
-import type { ProtocolSpec } from '../workloads/protocol.js';
+import type { ProtocolSpec } from './protocol.js';
 
 /** Bytes a connection may have queued unsent before it is closed. */
 export const DEFAULT_WRITE_QUEUE_CAP = 4 * 1024 * 1024;
@@ -73,7 +73,8 @@ export interface StrategyServer {
   startup?(): { ms: number; threads: number };
 }
 
-export type StrategyFactory = (protocol: ProtocolSpec, opts: StrategyOptions) => StrategyServer;
+/** Builds a server; may load its protocol first (a strategy that serves on the calling thread). */
+export type StrategyFactory = (protocol: ProtocolSpec, opts: StrategyOptions) => StrategyServer | Promise<StrategyServer>;
 
 /** Increment a named counter. */
 export function bump(counters: ServerCounters, kind: string, n = 1): void {

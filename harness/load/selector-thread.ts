@@ -4,7 +4,7 @@
  * and post phases and the result to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createSelectorLoop, type SelectorWorkerData, type SelectorWorkerMessage } from './selector-driver.js';
+import { createSelectorLoop, type SelectorWorkerData, type SelectorWorkerMessage } from './selector-runner.js';
 
 const port = parentPort;
 if (port === null) throw new Error('workloads/selector-worker.js must run in a worker_thread');
