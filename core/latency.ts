@@ -25,17 +25,6 @@ export function recordUs(h: LatencyHistogram, us: number): void {
   h.recordValue(Math.min(HIGHEST_US, Math.max(1, Math.round(us))));
 }
 
-/**
- * Record one open-loop latency with coordinated-omission correction: the
- * samples a stalled server kept us from sending are filled in (wrk2, HdrHistogram).
- */
-export function recordCorrectedUs(h: LatencyHistogram, us: number, expectedIntervalUs: number): void {
-  h.recordValueWithExpectedInterval(
-    Math.min(HIGHEST_US, Math.max(1, Math.round(us))),
-    Math.max(1, Math.round(expectedIntervalUs)),
-  );
-}
-
 export function encodeHistogram(h: LatencyHistogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }

@@ -4,6 +4,7 @@
  * without bumping SCHEMA_VERSION.
  */
 import type { LatencySummary } from './latency.js';
+import type { Cap } from './counters.js';
 import type { MicroResults } from './micro.js';
 
 export const SCHEMA_VERSION = 1;
@@ -90,6 +91,8 @@ export interface ServerMetrics {
   peakFds: number;
   /** The counters the server printed when it stopped (accepted, closed: …). */
   counters: Record<string, number>;
+  /** The caps among them (core/counters.ts): what the server refused or kept waiting by design. */
+  caps?: Cap[];
   /** The server needed SIGKILL after SIGTERM: a fault. */
   killed: boolean;
   /**

@@ -182,11 +182,3 @@ export function checkPid(flag: string, pid: number): void {
   }
 }
 
-/** Resolve whether host:port can be bound right now. */
-export function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}

@@ -10,11 +10,12 @@ import { decodeHistogram, summarize } from '../core/latency.js';
 import type { IdleReport } from './load/idle-messages.js';
 import type { LoadCommand, LoadMessage, LoadRequest } from './load/load-child.js';
 import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
+import type { Cap } from '../core/counters.js';
 import type { Cell, Plan } from '../core/results.js';
-import { isServerMessage, type ServerMessage, type ServerRequest, type ServerStartup } from './server-messages.js';
+import { findWorkload } from '../workloads/protocols.js';
+import { exitReason, pollServer, startServerProcess, stopServer, type ServerHandle } from './server-process.js';
 import { exited, spawnNode, stopChild } from './spawn.js';
 
-const SERVER_CHILD_PATH = fileURLToPath(new URL('./server-child.js', import.meta.url));
 const LOAD_CHILD_PATH = fileURLToPath(new URL('./load/load-child.js', import.meta.url));
 
 /** Deadlines (ms). */
@@ -54,99 +55,27 @@ export interface CellSpec {
   strategyExtra?: Record<string, number>;
 }
 
-interface ServerHandle {
-  child: ChildProcess;
-  port: number;
-  stderrTail: string;
-  tracksServing: boolean;
-  servingLimit?: number;
-  startup?: ServerStartup;
-  /** The final counters, from `stopped`. */
-  counters?: Record<string, number>;
-  /** Resolves on the child's 'close': it has exited and every message it sent has been read. */
-  closed: Promise<void>;
-  /** Resolvers of the next reply of a kind (one poll or stop in flight at a time); undefined cancels. */
-  waiting: Map<ServerMessage['type'], (m: ServerMessage | undefined) => void>;
-}
-
-function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal !== null ? `server exited (signal ${signal})` : `server exited (code ${code})`;
-}
-
-function sendTo(child: ChildProcess, m: ServerRequest | LoadRequest | LoadCommand): void {
+function sendTo(child: ChildProcess, m: LoadRequest | LoadCommand): void {
   // A child that exited meanwhile cannot take it: its exit is reported on its own path.
   if (child.connected) child.send(m, () => undefined);
 }
 
-/** The next `type` message from the server, or undefined at `ms` or when it exits. */
-function nextFromServer<T extends ServerMessage['type']>(h: ServerHandle, type: T, ms: number): Promise<Extract<ServerMessage, { type: T }> | undefined> {
-  return new Promise((resolve) => {
-    const done = (m: ServerMessage | undefined): void => {
-      clearTimeout(timer);
-      h.waiting.delete(type);
-      resolve(m as Extract<ServerMessage, { type: T }> | undefined);
-    };
-    const timer = setTimeout(() => done(undefined), ms);
-    h.waiting.set(type, done);
-    // Every message the child sent before it exited is read before 'close'.
-    void h.closed.then(() => done(undefined));
-  });
-}
-
-/** Start the server child, hand it the cell's options, and wait for it to be ready. */
-export async function startServer(
-  spec: CellSpec,
-  cpus: string,
-): Promise<{ ok: true; server: ServerHandle } | { ok: false; reason: string }> {
-  const child = spawnNode([SERVER_CHILD_PATH], cpus, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const handle: ServerHandle = { child, port: 0, stderrTail: '', tracksServing: false, waiting: new Map(), closed };
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    handle.stderrTail = (handle.stderrTail + d).slice(-2000);
-  });
-  child.on('message', (raw: unknown) => {
-    if (!isServerMessage(raw)) return;
-    if (raw.type === 'stopped') handle.counters = raw.counters;
-    handle.waiting.get(raw.type)?.(raw);
-  });
-  child.on('error', () => {
-    // A failed spawn also exits: the exit path reports it.
-  });
+/** Start the server child with the cell's options and wait for it to be ready. */
+export function startServer(spec: CellSpec, cpus: string): Promise<{ ok: true; server: ServerHandle } | { ok: false; reason: string }> {
   // Threads for the active connections, as a thread-per-connection server
   // keeps spare ones; idle connections arrive first and queue like any others.
   const prestart = spec.connections;
-  const readyMs = DEADLINES.serverReady + DEADLINES.serverReadyPerPrestart * Math.min(prestart, 10_000);
-  const ready = nextFromServer(handle, 'ready', readyMs);
-  const fatal = nextFromServer(handle, 'fatal', readyMs);
-  sendTo(child, {
-    type: 'start',
+  return startServerProcess({
     strategy: spec.strategy,
     workload: spec.workload,
     options: servedOptions(spec),
     host: spec.host,
-    port: 0,
+    cpus,
     strategyOptions: { extra: spec.strategyExtra ?? {}, prestart },
+    readyMs: DEADLINES.serverReady + DEADLINES.serverReadyPerPrestart * Math.min(prestart, 10_000),
+    pollMs: DEADLINES.serverPoll,
+    stopMs: DEADLINES.serverStop,
   });
-  const outcome = await Promise.race([ready, fatal]);
-  for (const cancel of [...handle.waiting.values()]) cancel(undefined);
-  if (outcome?.type === 'ready') {
-    handle.port = outcome.port;
-    handle.tracksServing = outcome.tracksServing;
-    if (outcome.servingLimit !== undefined) handle.servingLimit = outcome.servingLimit;
-    if (outcome.startup !== undefined) handle.startup = outcome.startup;
-    return { ok: true, server: handle };
-  }
-  if (outcome?.type === 'fatal') {
-    await stopChild(child, 1000);
-    return { ok: false, reason: `server could not start: ${outcome.message.split('\n')[0] ?? ''}` };
-  }
-  if (child.exitCode === null && child.signalCode === null) {
-    await stopChild(child, 1000);
-    return { ok: false, reason: `server not ready within ${Math.round(readyMs / 1000)} s` };
-  }
-  const why = handle.stderrTail.trim().split('\n').pop() ?? '';
-  return { ok: false, reason: `${exitReason(child.exitCode, child.signalCode)} before ready${why ? `: ${why}` : ''}` };
 }
 
 /**
@@ -164,24 +93,6 @@ function servedOptions(spec: CellSpec): Record<string, string | number | boolean
   return o;
 }
 
-/** Ask the server for its counters; undefined when it does not answer. */
-async function pollServer(h: ServerHandle): Promise<Extract<ServerMessage, { type: 'counters' }> | undefined> {
-  const reply = nextFromServer(h, 'counters', DEADLINES.serverPoll);
-  sendTo(h.child, { type: 'poll' });
-  return reply;
-}
-
-/** Ask the server to stop; SIGKILL when it has not exited by the deadline. Returns whether SIGKILL was needed. */
-async function stopServer(h: ServerHandle): Promise<boolean> {
-  if (h.child.exitCode !== null || h.child.signalCode !== null) return false;
-  const stopped = nextFromServer(h, 'stopped', DEADLINES.serverStop);
-  sendTo(h.child, { type: 'stop' });
-  // A stopped (SIGSTOP) server cannot act until it runs again.
-  h.child.kill('SIGCONT');
-  await stopped;
-  return stopChild(h.child, Math.max(500, DEADLINES.serverStop / 5));
-}
-
 interface LoadOutcome {
   result?: DriverResult;
   idle?: IdleReport;
@@ -196,8 +107,8 @@ interface LoadOutcome {
   heldMs: number;
   /** The hold gave up before the server served every connection: why (the cell is capped). */
   holdShort?: string;
-  /** The server's counters as the window opened (strategies with a start-up phase). */
-  countersAtOpen?: Record<string, number>;
+  /** The server's caps as the window opened (strategies with a start-up phase). */
+  capsAtOpen?: Cap[];
 }
 
 /** The load child's whole run may take this long (idle connects, connects, warm-up, its hold, the window). */
@@ -215,9 +126,9 @@ function loadBudgetMs(spec: CellSpec): number {
  * pool never gets there).
  */
 export async function holdForServer(
-  poll: () => Promise<{ serving?: number; counters: Record<string, number> } | undefined>,
+  poll: () => Promise<{ serving?: number; caps: Cap[] } | undefined>,
   want: number,
-): Promise<{ heldMs: number; short?: string; counters?: Record<string, number> }> {
+): Promise<{ heldMs: number; short?: string; caps?: Cap[] }> {
   const t0 = performance.now();
   let best = -1;
   let grewAt = t0;
@@ -226,17 +137,16 @@ export async function holdForServer(
     const now = performance.now();
     if (reply === undefined) return { heldMs: now - t0, short: 'the server did not answer a counters poll during the warm-up' };
     const serving = reply.serving ?? want;
-    if (serving >= want) return { heldMs: now - t0, counters: reply.counters };
+    if (serving >= want) return { heldMs: now - t0, caps: reply.caps };
     // A refusal already counted means the count will not get there.
-    const refused = Object.entries(reply.counters).some(([k, v]) => k.startsWith('refused:') && v > 0);
-    if (refused) return { heldMs: now - t0, counters: reply.counters, short: `starved: ${serving} of ${want} connections were being served when the server began refusing` };
+    if (reply.caps.some((c) => c.kind === 'refused')) return { heldMs: now - t0, caps: reply.caps, short: `starved: ${serving} of ${want} connections were being served when the server began refusing` };
     if (serving > best) {
       best = serving;
       grewAt = now;
     }
     if (now - t0 >= DEADLINES.holdMax || now - grewAt >= DEADLINES.holdStall) {
       const waited = ((now - t0) / 1000).toFixed(1);
-      return { heldMs: now - t0, counters: reply.counters, short: `starved: ${serving} of ${want} connections were being served after the warm-up and ${waited} s more; the rest waited` };
+      return { heldMs: now - t0, caps: reply.caps, short: `starved: ${serving} of ${want} connections were being served after the warm-up and ${waited} s more; the rest waited` };
     }
     await new Promise((r) => setTimeout(r, DEADLINES.holdPoll));
   }
@@ -306,7 +216,7 @@ async function runLoad(spec: CellSpec, child: ChildProcess, port: number, server
       const hold = await holdForServer(() => pollServer(server), want);
       out.heldMs = hold.heldMs;
       if (hold.short !== undefined) out.holdShort = hold.short;
-      if (hold.counters !== undefined) out.countersAtOpen = hold.counters;
+      if (hold.caps !== undefined) out.capsAtOpen = hold.caps;
     }
     sendTo(child, { type: 'measure' });
   };
@@ -391,19 +301,18 @@ function emptyCell(spec: CellSpec): Cell {
 }
 
 /**
- * Counters whose names start with "refused:" (connections closed at once) or
- * "starved:" (connections kept waiting for a thread, e.g. blocking's pool
- * queue) are caps by design: the cell is measured, but not as asked.
+ * The caps a cell was measured under, as text. A connection starved during
+ * the warm-up was the model's start-up (held for, and reported as such);
+ * only starving inside the window caps the cell.
  */
-function refusals(counters: Record<string, number>, atOpen: Record<string, number> = {}): string[] {
-  return (
-    Object.entries(counters)
-      // A connection starved during the warm-up was the model's start-up (held
-      // for and reported as such); only starving inside the window caps it.
-      .map(([k, v]): [string, number] => [k, k.startsWith('starved:') ? v - (atOpen[k] ?? 0) : v])
-      .filter(([k, v]) => (k.startsWith('refused:') || k.startsWith('starved:')) && v > 0)
-      .map(([k, v]) => `${k} ×${v}${k.startsWith('starved:') && (atOpen[k] ?? 0) > 0 ? ' in the window' : ''}`)
-  );
+function capsText(caps: readonly Cap[], atOpen: readonly Cap[] = []): string[] {
+  const out: string[] = [];
+  for (const c of caps) {
+    const before = c.kind === 'starved' ? (atOpen.find((a) => a.counter === c.counter)?.count ?? 0) : 0;
+    const n = c.count - before;
+    if (n > 0) out.push(`${c.counter} ×${n}${before > 0 ? ' in the window' : ''}`);
+  }
+  return out;
 }
 
 /** "HOST:PORT" or "[::1]:PORT" → parts. */
@@ -465,6 +374,7 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
   cell.server.peakFds = watcher.peakFds;
   cell.server.killed = killed;
   cell.server.counters = server.counters ?? {};
+  if (server.caps !== undefined && server.caps.length > 0) cell.server.caps = server.caps;
   if (server.startup !== undefined) cell.server.startup = { ...server.startup, warmupHeldMs: Math.round(load.heldMs) };
   fillFromLoad(cell, spec, load);
   if (killed) cell.reason = `${cell.reason ?? ''}${cell.reason ? '; ' : ''}server did not stop when asked (killed after ${DEADLINES.serverStop / 1000} s)`;
@@ -493,7 +403,11 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   for (const [k, v] of Object.entries(load.idle?.errors ?? {})) cell.errors[`idle ${k}`] = v;
   cell.extra = r.extra;
   // Per-second figures over the window the harness timed, like opsPerSec.
-  if (r.extra['deliveries'] !== undefined) cell.extra['deliveriesPerSec'] = r.extra['deliveries'] / windowSec;
+  const workload = findWorkload(spec.workload);
+  for (const k of workload?.perSecond ?? []) {
+    const n = r.extra[k];
+    if (n !== undefined) cell.extra[`${k}PerSec`] = n / windowSec;
+  }
   if (r.driver !== undefined) cell.client.driver = r.driver;
   if (r.targetRate !== undefined) {
     cell.targetRate = r.targetRate;
@@ -509,26 +423,24 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
 
   // Caps: the server refused part of the load by design (FD_SETSIZE, a full
   // pool), closed idle connections, or never served them all in the warm-up.
-  const caps = refusals(cell.server.counters, load.countersAtOpen);
+  const caps = capsText(cell.server.caps ?? [], load.capsAtOpen);
   if (load.idle !== undefined && load.idle.open < load.idle.asked) {
     // How much the server did serve, beside what it turned away.
     caps.push(`idle: ${load.idle.open} of ${load.idle.asked} still open when the window closed (${load.idle.established} established); active: ${r.established} of ${spec.connections} established`);
   }
   if (load.holdShort !== undefined) caps.push(load.holdShort);
   const verify = (r.errors['verify'] ?? 0) + (load.idle?.errors['verify'] ?? 0);
-  // Chat's exactly-once check: any lost, duplicated or reordered delivery fails the cell.
-  const delivery = ['lost', 'duplicated', 'reordered']
-    .filter((k) => (r.errors[k] ?? 0) > 0)
-    .map((k) => `${r.errors[k] ?? 0} ${k}`);
+  // What only the workload can judge (chat: every delivery exactly once, in order).
+  const own = workload?.verdict?.(r.errors);
   if (load.failure !== undefined) {
     cell.status = 'failed';
     cell.reason = load.failure;
   } else if (verify > 0) {
     cell.status = 'failed';
     cell.reason = `verification failed: ${verify} wrong replies`;
-  } else if (delivery.length > 0) {
-    cell.status = 'failed';
-    cell.reason = `delivery check failed: ${delivery.join(', ')} messages`;
+  } else if (own !== undefined) {
+    cell.status = own.status;
+    cell.reason = own.reason;
   } else if (caps.length > 0) {
     cell.status = 'capped';
     cell.reason = caps.join('; ');

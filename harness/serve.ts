@@ -81,6 +81,30 @@ export async function runServe(o: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  const hostText = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-  process.stdout.write(`listening on ${hostText}:${addr.port}\n`);
+  process.stdout.write(`${listeningLine(addr)}\n`);
+}
+
+/**
+ * The human interface of `serve`, written here and read back by whoever
+ * drives `serve` as a person would (tests, outside tools): one place for both.
+ */
+export function listeningLine(addr: { host: string; port: number }): string {
+  return `listening on ${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+}
+
+/** The port of a `listening on HOST:PORT` line in `text`, or undefined. */
+export function parseListening(text: string): number | undefined {
+  const m = /^listening on (?:\[[^\]]+\]|[^:\s]+):(\d+)$/m.exec(text);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/** The counters of the `stats {…}` line in `text` ({} when there is none). */
+export function parseStats(text: string): Record<string, number> {
+  const m = /^stats (.*)$/m.exec(text);
+  if (m?.[1] === undefined) return {};
+  try {
+    return JSON.parse(m[1]) as Record<string, number>;
+  } catch {
+    return {};
+  }
 }

@@ -4,6 +4,7 @@
  * `ready` with the bound address, polls counters while the warm-up waits
  * for a strategy's start-up phase, and asks it to stop.
  */
+import { capsOf } from '../core/counters.js';
 import { UsageError } from '../core/errors.js';
 import { closeBounded, openServer } from './serve.js';
 import type { ServerMessage, ServerRequest } from './server-messages.js';
@@ -25,7 +26,8 @@ function stop(): Promise<void> {
   stopping ??= (async () => {
     if (server !== undefined) {
       await closeBounded(server);
-      await send({ type: 'stopped', counters: server.counters() });
+      const counters = server.counters();
+      await send({ type: 'stopped', counters, caps: capsOf(counters) });
     }
     if (process.connected) process.disconnect();
     process.exit(0);
@@ -62,7 +64,8 @@ process.on('message', (raw: unknown) => {
     void start(req);
   } else if (req.type === 'poll' && server !== undefined && stopping === undefined) {
     const serving = server.serving?.();
-    void send({ type: 'counters', counters: server.counters(), ...(serving === undefined ? {} : { serving }) });
+    const counters = server.counters();
+    void send({ type: 'counters', counters, caps: capsOf(counters), ...(serving === undefined ? {} : { serving }) });
   } else if (req.type === 'stop') {
     void stop();
   }

@@ -6,6 +6,7 @@
  * `iomodels serve` keeps its text interface for people and outside tools;
  * this is the harness's own channel.
  */
+import type { Cap } from '../core/counters.js';
 import type { StrategyOptions, ServerCounters } from '../core/strategy.js';
 import type { ProtocolOptions } from '../core/protocol.js';
 
@@ -39,8 +40,8 @@ export type ServerMessage =
     }
   /** Could not start: one line, as `serve` would print it. */
   | { type: 'fatal'; message: string }
-  | { type: 'counters'; counters: ServerCounters; serving?: number }
-  | { type: 'stopped'; counters: ServerCounters };
+  | { type: 'counters'; counters: ServerCounters; caps: Cap[]; serving?: number }
+  | { type: 'stopped'; counters: ServerCounters; caps: Cap[] };
 
 /** A message from the child is one of ours (anything else is ignored, never trusted). */
 export function isServerMessage(m: unknown): m is ServerMessage {

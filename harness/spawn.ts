@@ -10,11 +10,6 @@ function findTaskset(): string | null {
   return tasksetPath;
 }
 
-/** Whether pinning is possible here (Linux with util-linux taskset). */
-export function canPin(): boolean {
-  return findTaskset() !== null;
-}
-
 /** Children alive right now, so Ctrl-C can stop every one of them. */
 export const liveChildren = new Set<ChildProcess>();
 

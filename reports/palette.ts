@@ -46,8 +46,3 @@ export function strategyColour(name: string): string {
   return hslToHex(fnv1a(name) % 360, 0.6, 0.42);
 }
 
-/** #rrggbb with an alpha channel, for fills and error bars. */
-export function withAlpha(hex: string, alpha: number): string {
-  const a = Math.round(Math.max(0, Math.min(1, alpha)) * 255).toString(16).padStart(2, '0');
-  return `${hex}${a}`;
-}

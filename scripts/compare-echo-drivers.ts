@@ -14,10 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { runNetEchoDriver } from '../harness/load/echo-net.js';
 import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
 import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
-import { spawnNode, stopChild } from '../harness/spawn.js';
+import { startServerProcess, stopServer } from '../harness/server-process.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const CLI = fileURLToPath(new URL('../harness/cli.js', import.meta.url));
 const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
 const C_BIN = '/tmp/iomodels-c-echo-client';
 const CLIENTS = ['c-epoll', 'selector', 'selector-inline', 'net'] as const;
@@ -92,22 +91,27 @@ async function main(): Promise<void> {
   const [strategies = 'epoll,libuv', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
   compileC();
   for (const strategy of strategies.split(',')) {
-    const srv = spawnNode([CLI, 'serve', '--strategy', strategy, '--workload', 'echo', '--port', '0'], '0', {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const started = await startServerProcess({
+      strategy,
+      workload: 'echo',
+      options: {},
+      host: '127.0.0.1',
+      cpus: '0',
+      strategyOptions: { prestart: Number(connections) },
+      readyMs: 60_000,
+      pollMs: 5000,
+      stopMs: 5000,
     });
-    const port = await new Promise<number>((resolve) => {
-      srv.stdout?.on('data', (d: Buffer) => {
-        const m = /listening on [^\n]*:(\d+)\n/.exec(String(d));
-        if (m !== null) resolve(Number(m[1]));
-      });
-    });
+    if (!started.ok) throw new Error(`${strategy}: ${started.reason}`);
+    const srv = started.server;
+    const port = srv.port;
     const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
     try {
       for (let i = 0; i < Number(rounds); i++) {
         for (const c of CLIENTS) rows.get(c)?.push(await measure(c, port, Number(connections), Number(seconds)));
       }
     } finally {
-      await stopChild(srv, 2000);
+      await stopServer(srv);
     }
     const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
     process.stdout.write(`\nserver ${strategy}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, test } from 'node:test';
 import type { DriverOptions } from '../harness/load/driver.js';
-import { runEchoDriver, TCP_DRIVERS } from '../harness/load/echo-net.js';
+import { runEchoDriver } from '../harness/load/echo-net.js';
+import { TCP_DRIVERS } from '../harness/load/tcp-layer.js';
 import { decodeHistogram, summarize } from '../core/latency.js';
 
 const STALL_MS = 200;

@@ -11,13 +11,14 @@ import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { LoadMessage, LoadRequest } from '../harness/load/load-child.js';
+import type { Cap } from '../core/counters.js';
 import { DEADLINES, holdForServer } from '../harness/runner.js';
 
 /** A poll that answers with the next of `serving` (the last repeats). */
-function polls(serving: number[], counters: Record<string, number> = {}): { poll: () => Promise<{ serving: number; counters: Record<string, number> }>; count: () => number } {
+function polls(serving: number[], caps: Cap[] = []): { poll: () => Promise<{ serving: number; caps: Cap[] }>; count: () => number } {
   let i = 0;
   return {
-    poll: () => Promise.resolve({ serving: serving[Math.min(i++, serving.length - 1)] ?? 0, counters }),
+    poll: () => Promise.resolve({ serving: serving[Math.min(i++, serving.length - 1)] ?? 0, caps }),
     count: () => i,
   };
 }
@@ -38,7 +39,7 @@ describe('holdForServer', () => {
   });
 
   test('a refusal already counted ends the hold at once', async () => {
-    const p = polls([4], { 'refused: thread pool full': 3 });
+    const p = polls([4], [{ counter: 'refused: thread pool full', kind: 'refused', count: 3 }]);
     const r = await holdForServer(p.poll, 10);
     assert.match(r.short ?? '', /began refusing/);
     assert.equal(p.count(), 1);

@@ -19,10 +19,6 @@ import { connectWithTimeout, socketErrorKind } from './net-connect.js';
 import { runOnTcpDriver } from './tcp-layer.js';
 import { echoMessageSize, fillMessage, firstMismatch } from '../../workloads/echo/message.js';
 
-export { ECHO_DEFAULT_MESSAGE_SIZE, echoMessageSize } from '../../workloads/echo/message.js';
-
-export { TCP_DRIVERS, type TcpDriver } from './tcp-layer.js';
-
 /**
  * The echo driver the options ask for. Without `tcpDriver`, the selector
  * driver wherever the FFI Selector layer loads, else node:net (tcp-driver.ts).

@@ -5,8 +5,6 @@
 import type { DriverOptions, DriverResult } from './driver.js';
 import { runSelectorDriver, type SelectorDriverMode } from './selector-runner.js';
 
-export { selectorDriverUnavailable, type SelectorDriverMode } from './selector-runner.js';
-
 export function runSelectorEchoDriver(opts: DriverOptions, mode: SelectorDriverMode = 'worker'): Promise<DriverResult> {
   return runSelectorDriver('echo', opts, mode);
 }

@@ -19,8 +19,6 @@ import { buildRequest, ResponseReader, type ResponseInfo } from '../../workloads
 
 export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
 
-export { httpPipelining } from '../../workloads/http/pipelining.js';
-
 export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
   const which = opts.httpDriver ?? 'native';
   // Loaded only when asked for: autocannon's module graph costs every process that imports the registry.

@@ -33,12 +33,6 @@ const SERVE_ARGS: Record<string, readonly string[]> = {
   http: HTTP_SERVE_ARGS,
 };
 
-/** Register another workload's cases (chat, http add theirs here). */
-export function registerCases(workload: string, cases: (ctx: CaseContext) => void, serveArgs?: readonly string[]): void {
-  CASES[workload] = cases;
-  if (serveArgs !== undefined) SERVE_ARGS[workload] = serveArgs;
-}
-
 export function strategyTests(strategy: string, workload: string, opts: { skip?: string | false; serveArgs?: string[] } = {}): void {
   const cases = CASES[workload];
   describe(`conformance: ${strategy} × ${workload}`, { skip: opts.skip ?? (cases === undefined ? `no conformance cases for workload ${workload}` : false) }, () => {

@@ -1,6 +1,7 @@
 /** Start `iomodels serve` as a child process for tests, and stop it. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseListening, parseStats } from '../../harness/serve.js';
 
 export const CLI = fileURLToPath(new URL('../../harness/cli.js', import.meta.url));
 
@@ -27,10 +28,11 @@ export async function startServe(strategy: string, workload: string, extra: stri
     const timer = setTimeout(() => reject(new Error(`serve ${strategy}/${workload} not ready in ${readyMs / 1000} s: ${err}`)), readyMs);
     child.stdout.on('data', (d: string) => {
       out += d;
-      const m = /listening on (?:\[[^\]]+\]|[^:\s]+):(\d+)\n/.exec(out);
-      if (m !== null) {
+      // Whole lines only: a chunk can end mid-line.
+      const port = parseListening(out.slice(0, out.lastIndexOf('\n') + 1));
+      if (port !== undefined) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve(port);
       }
     });
     child.once('exit', (code, sig) => {
@@ -58,10 +60,4 @@ export async function startServe(strategy: string, workload: string, extra: stri
       return { ...r, ms: performance.now() - t0, stats: parseStats(out) };
     },
   };
-}
-
-function parseStats(out: string): Record<string, number> {
-  const m = /^stats (.*)$/m.exec(out);
-  if (m?.[1] === undefined) return {};
-  return JSON.parse(m[1]) as Record<string, number>;
 }
