@@ -161,7 +161,7 @@ function tidy(x: number): number {
 /** 0 to at least `hi` in 1-2-2.5-5 steps: the ticks Chart.js would pick, fixed here so their labels can be written now. */
 export function linearTicks(hi: number): number[] {
   const top = hi > 0 ? hi : 1;
-  const rough = top / 5;
+  const rough = top / 6;
   const mag = 10 ** Math.floor(Math.log10(rough));
   const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= rough * (1 - 1e-9)) ?? 10) * mag;
   const n = Math.max(1, Math.ceil(top / step - 1e-9));
