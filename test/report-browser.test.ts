@@ -107,8 +107,11 @@ async function tipText(page: Page, figure: string): Promise<string> {
   return lines.join('\n');
 }
 
-describe('report.html in Chromium', { skip: SKIP, timeout: 120_000 }, () => {
-  test('opens from file:// with no request but itself and no console error; one canvas per chart', async () => {
+// Skipped test by test, so the runner counts and names each skip.
+const OPTS = { skip: SKIP, timeout: 120_000 };
+
+describe('report.html in Chromium', () => {
+  test('opens from file:// with no request but itself and no console error; one canvas per chart', OPTS, async () => {
     const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
     const requests: string[] = [];
     const errors: string[] = [];
@@ -206,7 +209,7 @@ describe('report.html in Chromium', { skip: SKIP, timeout: 120_000 }, () => {
     await page.close();
   });
 
-  test('with JavaScript off every table is still there; on a phone nothing overflows', async () => {
+  test('with JavaScript off every table is still there; on a phone nothing overflows', OPTS, async () => {
     const b = await launch();
     const off = await b.newContext({ javaScriptEnabled: false });
     const page = await off.newPage();
