@@ -88,7 +88,7 @@ test('an unwritable --out fails before any load starts', () => {
 });
 
 test('more connections than the fd limit: preflight error showing ulimit -n', () => {
-  assertUsageError(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '1000'], /ulimit -n is 512/, 'ulimit -n 512;');
+  assertUsageError(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '1000'], /fd limit \(ulimit -n\) is 512/, 'ulimit -n 512;');
 });
 
 test('bench writes results.json, report.md and report.html and prints their paths; a typed flag beats --profile', () => {
