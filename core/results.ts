@@ -66,6 +66,8 @@ export interface Plan {
   targetPid?: number;
   /** http: the load generator, "native" or "autocannon" (absent: native). */
   httpDriver?: string;
+  /** `bench --profile`: the named bundle of flags the run started from (absent: none); flags given beside it override its values. */
+  profile?: string;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface BenchOutcome {
   results: Results;
   resultsPath: string;
   reportPath: string;
+  /** report.html beside report.md (undefined when it could not be written: a warning said why). */
+  htmlPath: string | undefined;
   /** PNG charts written beside the report. */
   charts: string[];
   /** 0 all cells measured; 1 some cell failed; 130 interrupted. */
@@ -76,7 +78,8 @@ export function planCells(plan: Plan, host: string): CellSpec[] {
   return specs;
 }
 
-export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
+/** `checkOut: false` (a dry run, which writes nothing) leaves --out unchecked, so no directory is made for it. */
+export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>, { checkOut = true }: { checkOut?: boolean } = {}): void {
   checkNodeVersion();
   // The largest cell: its active and idle connections together.
   let worst = { active: 0, idle: 0 };
@@ -97,7 +100,7 @@ export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>): void {
     const a = info.availability();
     if (!a.ok) throw new UsageError(`strategy ${s} is unavailable here: ${a.reason} (drop it from --strategies)`);
   }
-  checkOutDir(o.out);
+  if (checkOut) checkOutDir(o.out);
 }
 
 function eta(ms: number): string {
@@ -180,14 +183,16 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   }
   save();
   let charts: string[] = [];
+  let htmlPath: string | undefined;
   try {
     const written = await writeReport(results, o.out);
     charts = written.charts;
+    htmlPath = written.htmlPath;
     for (const w of written.warnings) o.log(`warning: ${w}`);
   } catch (err) {
     // results.json and a chartless report.md are already on disk.
     o.log(`warning: charts not written: ${err instanceof Error ? err.message : String(err)}`);
   }
   const failed = results.cells.some((c) => c.status === 'failed');
-  return { results, resultsPath, reportPath, charts, exitCode: interrupted ? 130 : failed ? 1 : 0 };
+  return { results, resultsPath, reportPath, htmlPath, charts, exitCode: interrupted ? 130 : failed ? 1 : 0 };
 }

@@ -13,7 +13,9 @@ import { WORKLOADS } from '../workloads/protocols.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
 import { checkBindHost, checkFdLimit, checkOutDir, checkOutFile, checkPid } from './preflight.js';
-import { runBench } from './bench.js';
+import { planCells, preflightBench, runBench } from './bench.js';
+import { examplesOf } from './examples.js';
+import { applyProfile, fitProfile, PROFILE_NAMES, profileOption, typedFlags, type ProfileName } from './profiles.js';
 import { UsageError } from '../core/errors.js';
 import { runCheck } from './check.js';
 import { byteSize, cellRef, countList, intList, isLoopback, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
@@ -151,6 +153,24 @@ function strictFlags(argv: Record<string, unknown>, raw: readonly string[]): voi
   }
 }
 
+/**
+ * `bench --dry-run`: every check a real run makes before load starts
+ * except --out (nothing is written), then the plan and what it would run.
+ */
+function dryRun(plan: Plan, out: string, host: string, micro: boolean): void {
+  preflightBench({ plan, out }, { checkOut: false });
+  const cells = planCells(plan, host);
+  const perWorkload = plan.workloads.map((w) => `${w} ${cells.filter((c) => c.workload === w).length}`).join(', ');
+  const seconds = cells.length * (plan.warmupSec + plan.durationSec + 1.5);
+  const eta = seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.round(seconds)}s`;
+  process.stdout.write(
+    `dry run: nothing is measured or written\n` +
+      `plan:    ${JSON.stringify(plan)}\n` +
+      `cells:   ${cells.length} (${perWorkload}), about ${eta}${micro ? ', then the micro-benchmarks' : ''}\n` +
+      `out:     ${out}\n`,
+  );
+}
+
 /** Per-request costs the workloads contribute to `micro` (HTTP parse …). */
 function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
@@ -167,7 +187,7 @@ const cli = yargs(hideBin(process.argv))
   .command(
     'list',
     'list strategies and workloads, one line each',
-    (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+    (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }).example(examplesOf('list')),
     (argv) => {
       const strategies = STRATEGIES.map((s) => {
         const a = s.availability();
@@ -205,7 +225,8 @@ const cli = yargs(hideBin(process.argv))
         .option('max-queue', { type: 'string', describe: `blocking: connections that may wait for a thread; more are refused (default ${DEFAULT_MAX_QUEUE})` })
         .option('send-timeout', { type: 'string', describe: `blocking: ms a send may stall before its connection is closed (default ${DEFAULT_SEND_TIMEOUT_MS})` })
         .option('prestart', { type: 'string', describe: 'connections to get ready for before listening (blocking: starts that many threads, up to --max-threads; default 0)' })
-        .option('protocol-json', { type: 'string', hidden: true }),
+        .option('protocol-json', { type: 'string', hidden: true })
+        .example(examplesOf('serve')),
     async (argv) => {
       const port = portNumber('--port', argv.port);
       await checkBindHost('--host', argv.host);
@@ -221,7 +242,7 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     'bench',
-    'run the sweep; writes results.json and report.md into --out',
+    'run the sweep; writes results.json, report.md, report.html and charts into --out',
     (y) =>
       y
         .option('strategies', { type: 'string', default: 'all', describe: 'comma-separated strategies, or all available' })
@@ -255,10 +276,21 @@ const cli = yargs(hideBin(process.argv))
         .option('target-pid', { type: 'string', describe: 'PID of the --target server, for its CPU/RSS/threads' })
         .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
         .option('micro', { type: 'boolean', default: false, describe: 'also run the micro-benchmarks and put them in the report' })
-        .option('protocol-json', { type: 'string', hidden: true }),
+        .option('profile', { type: 'string', describe: `a named bundle of these flags: ${PROFILE_NAMES.join(', ')} (see README); flags given beside it override its values` })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'check every flag and the machine\'s limits, print the plan and its cell count, run nothing' })
+        .option('protocol-json', { type: 'string', hidden: true })
+        .example(examplesOf('bench')),
     async (argv) => {
+      // The profile first: every check below sees its values, and a typed flag wins over it.
+      let profile: ProfileName | undefined;
+      let fromProfile = new Set<string>();
+      if (argv.profile !== undefined) {
+        profile = profileOption('--profile', argv.profile);
+        fromProfile = applyProfile(argv, profile, typedFlags(hideBin(process.argv)));
+      }
       if (!isLoopback(argv.host)) throw new UsageError(`--host ${argv.host} is not a loopback address: bench drives load only at 127.0.0.0/8 or ::1`);
       const workloads = workloadList('--workloads', argv.workloads);
+      fitProfile(argv, fromProfile, workloads, workloads.filter((w) => WORKLOADS.find((x) => x.name === w)?.idle !== undefined));
       let target: { text: string; pid?: number } | undefined;
       if (argv.target !== undefined) {
         const t = parseTarget(argv.target);
@@ -310,7 +342,12 @@ const cli = yargs(hideBin(process.argv))
         throw new UsageError(`--http-driver must be one of ${HTTP_DRIVERS.join(', ')}, got "${argv.httpDriver}"`);
       }
       if (argv.httpDriver !== 'native') plan.httpDriver = argv.httpDriver;
+      if (profile !== undefined) plan.profile = profile;
       const out = argv.out ?? path.join('results', timestamp());
+      if (argv.dryRun) {
+        dryRun(plan, out, argv.host, argv.micro);
+        return;
+      }
       const outcome = await runBench({
         plan,
         out,
@@ -319,7 +356,8 @@ const cli = yargs(hideBin(process.argv))
         tty: process.stderr.isTTY,
         log: (l) => process.stdout.write(l + '\n'),
       });
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\ncharts:  ${outcome.charts.length} PNG in ${out}\n`);
+      const html = outcome.htmlPath === undefined ? '' : `html:    ${outcome.htmlPath}\n`;
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n${html}charts:  ${outcome.charts.length} PNG in ${out}\n`);
       process.exitCode = outcome.exitCode;
     },
   )
@@ -330,7 +368,8 @@ const cli = yargs(hideBin(process.argv))
       y
         .option('out', { type: 'string', describe: 'output directory (default results/micro-<timestamp>)' })
         .option('counts', { type: 'string', default: DEFAULT_MICRO_COUNTS.join(','), describe: 'idle fd counts to measure' })
-        .option('time', { type: 'string', default: '300', describe: 'ms of sampling per benchmark' }),
+        .option('time', { type: 'string', default: '300', describe: 'ms of sampling per benchmark' })
+        .example(examplesOf('micro')),
     async (argv) => {
       const counts = intList('--counts', argv.counts, 15_000);
       const timeMs = positiveInt('--time', argv.time, 60_000);
@@ -344,11 +383,12 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     'report <results>',
-    're-render report.md (and charts) from a results.json',
+    're-render report.md, report.html and the charts from a results.json',
     (y) =>
       y
         .positional('results', { type: 'string', demandOption: true, describe: 'path to results.json' })
-        .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' }),
+        .option('out', { type: 'string', describe: 'output directory (default: beside the results file)' })
+        .example(examplesOf('report')),
     async (argv) => {
       const results = loadResults(argv.results);
       const out = argv.out ?? path.dirname(argv.results);
@@ -360,7 +400,8 @@ const cli = yargs(hideBin(process.argv))
         throw new UsageError(`cannot write into ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
       for (const w of written.warnings) process.stderr.write(`iomodels: warning: ${w}\n`);
-      process.stdout.write(`report:  ${written.reportPath}\n${written.charts.map((c) => `chart:   ${c}\n`).join('')}`);
+      const html = written.htmlPath === undefined ? '' : `html:    ${written.htmlPath}\n`;
+      process.stdout.write(`report:  ${written.reportPath}\n${html}${written.charts.map((c) => `chart:   ${c}\n`).join('')}`);
     },
   )
   .command(
@@ -373,7 +414,8 @@ const cli = yargs(hideBin(process.argv))
         .option('tolerance', { type: 'string', default: '5%', describe: 'smallest slowdown of the median that counts (5% or 0.05)' })
         .option('alpha', { type: 'string', default: '0.01', describe: 'significance level of the one-sided Mann-Whitney U test' })
         .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS[/idle=N] cell of the same run' })
-        .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' }),
+        .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' })
+        .example(examplesOf('check')),
     async (argv) => {
       const outFile = (flag: string, file: string): string => {
         checkOutFile(flag, file);
@@ -397,6 +439,9 @@ const cli = yargs(hideBin(process.argv))
   .middleware((argv) => strictFlags(argv, hideBin(process.argv)))
   .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
   .strict()
+  // Examples are laid out in a column of at most half this width: wide enough
+  // off a terminal (piped, in tests) that each stays one line to copy.
+  .wrap(Math.min(process.stdout.columns ?? 150, 160))
   .help()
   .version(toolVersion())
   .fail((msg, err) => {

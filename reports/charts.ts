@@ -8,6 +8,7 @@ import type { ChartConfiguration, ChartDataset, ChartType, LegendItem, Scale, Sc
 import type { Cell, Results } from '../core/results.js';
 import { decodeHistogram, newHistogram } from '../core/latency.js';
 import { baseIdle, groupCells, groupEstimate, idleSweeps, type CellGroup } from './aggregate.js';
+import type { Estimate } from './stats.js';
 import { fmtIdle, fmtRate, fmtUs, machineLine, opUnitOf } from './format.js';
 import { strategyColour } from './palette.js';
 
@@ -59,6 +60,20 @@ export interface ChartSpec {
   /** Short caption for report.md. */
   caption: string;
   config: ChartConfiguration<'line'>;
+  /**
+   * What each point stands for, parallel to `config.data.datasets[i].data`:
+   * the cell group it was drawn from and the estimate it plots (undefined
+   * where a point is not a measurement). The interactive report reads its
+   * tooltips and tables from here rather than from the pixels' labels.
+   */
+  points: (PointRef | undefined)[][];
+}
+
+/** The cells behind one drawn point. */
+export interface PointRef {
+  group: CellGroup;
+  /** The plotted median and its 95% interval (absent: a failed cell, or an HDR curve, which plots no estimate). */
+  est?: Estimate;
 }
 
 export interface ChartPlanOptions {
@@ -345,10 +360,11 @@ function markerLegend(seen: { failed: boolean; capped: boolean; clientBound: boo
  */
 function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connectionsDomain(v)): ChartSpec | undefined {
   const datasets: LineDataset[] = [];
+  const points: (PointRef | undefined)[][] = [];
   const bars: ErrorBar[] = [];
   const dodge: number[] = [];
   const legend: LegendItem[] = [];
-  const failed: { x: number; colour: string }[] = [];
+  const failed: { x: number; colour: string; group: CellGroup }[] = [];
   const seen = { failed: false, capped: false, clientBound: false };
   const positive: Record<'y' | 'y2', number[]> = { y: [], y2: [] };
 
@@ -361,6 +377,7 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
       const axis = s.axis === 'y2' ? m.y2 : m.y;
       if (axis === undefined) continue;
       const data: Pt[] = [];
+      const refs: PointRef[] = [];
       const styles: Shape[] = [];
       const radii: number[] = [];
       const fills: string[] = [];
@@ -369,9 +386,10 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
         const g = domain.group(strategy, n);
         if (g === undefined) continue;
         if (g.status === 'failed') {
-          if (s === m.series[0]) failed.push({ x: n, colour });
+          if (s === m.series[0]) failed.push({ x: n, colour, group: g });
           seen.failed = true;
           data.push({ x: n, y: NaN });
+          refs.push({ group: g });
           styles.push('circle');
           radii.push(0);
           fills.push(colour);
@@ -388,6 +406,7 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
           }
         }
         data.push({ x: n, y });
+        refs.push({ group: g, est: e });
         styles.push(g.status === 'capped' ? MARKERS.capped.pointStyle : 'circle');
         radii.push(g.status === 'capped' ? 9 : 6);
         fills.push(g.clientBound ? '#ffffff' : colour);
@@ -398,6 +417,7 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
       const label = s.suffix === '' ? strategy : `${strategy} ${s.suffix}`;
       legend.push(legendLine(label, colour, s.dash, datasets.length));
       dodge.push(shift);
+      points.push(refs);
       datasets.push({
         label,
         data,
@@ -426,6 +446,7 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
   if (m.y2 !== undefined && !m.y2.log && positive.y2.length > 0) m.y2.suggestedMax = Math.max(...positive.y2);
   if (failed.length > 0) {
     dodge.push(0);
+    points.push(failed.map((f) => ({ group: f.group })));
     datasets.push({
       label: 'failed',
       data: failed.map((f) => ({ x: f.x, y: floor })),
@@ -460,6 +481,7 @@ function metricChart(v: WorkloadView, m: MetricChart, domain: XDomain = connecti
     kind: m.kind,
     caption: m.file === undefined && v.idle > 0 ? `${m.caption} All cells${fmtIdle(v.idle)}.` : m.caption,
     config: { type: 'line', data: { datasets }, options },
+    points,
   };
 }
 
@@ -650,6 +672,7 @@ function hdrChart(v: WorkloadView, asked: number | undefined): ChartSpec | undef
   const n = hdrConnections(v, asked);
   if (n === undefined) return undefined;
   const datasets: LineDataset[] = [];
+  const points: PointRef[][] = [];
   const legend: LegendItem[] = [];
   let maxX = 10;
   const notes: string[] = [];
@@ -686,6 +709,7 @@ function hdrChart(v: WorkloadView, asked: number | undefined): ChartSpec | undef
     const flags = [g.status === 'capped' ? 'capped' : '', g.clientBound ? 'client-bound' : ''].filter((f) => f !== '');
     const label = `${strategy} (${fmtRate(count)} samples${flags.length > 0 ? `; ${flags.join(', ')}` : ''})`;
     legend.push(legendLine(label, colour, g.clientBound ? [8, 6] : [], datasets.length));
+    points.push(data.map(() => ({ group: g })));
     datasets.push({
       label,
       data,
@@ -727,6 +751,7 @@ function hdrChart(v: WorkloadView, asked: number | undefined): ChartSpec | undef
     kind: 'hdr',
     caption: `Latency at every percentile at ${n.toLocaleString('en-US')} connections${fmtIdle(v.idle)} (all repetitions' HDR histograms merged; dashed: client-bound).`,
     config: { type: 'line', data: { datasets }, options },
+    points,
   };
 }
 

@@ -285,7 +285,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '',
     `**Machine:** ${m.cores}× ${m.cpuModel}; ${m.kernel}; Node ${m.node}; ulimit -n ${m.ulimitN}; ${fmtBytes(m.totalMemBytes)} RAM.`,
     '',
-    `**Plan:** strategies ${p.strategies.join(', ')}; workloads ${p.workloads.join(', ')}; connections ${p.connections.join(', ')}; ` +
+    `**Plan:** ${p.profile === undefined ? '' : `profile ${p.profile}; `}strategies ${p.strategies.join(', ')}; workloads ${p.workloads.join(', ')}; connections ${p.connections.join(', ')}; ` +
       (p.idle !== undefined && p.idle.some((n) => n > 0) ? `idle connections ${p.idle.join(', ')}; ` : '') +
       `${p.durationSec} s measured after ${p.warmupSec} s warm-up; ${p.repeat} repetition(s); ` +
       `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}; ` +

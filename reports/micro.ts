@@ -12,7 +12,8 @@ import { strategyColour } from './palette.js';
 
 export const MICRO_CHART_FILE = 'micro-wait.png';
 
-function fmtNs(ns: number): string {
+/** Nanoseconds with a readable unit: "850 ns", "12.5 µs". */
+export function fmtNs(ns: number): string {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e4 ? 0 : 1)} µs`;
   return `${ns.toFixed(ns >= 100 ? 0 : 1)} ns`;

@@ -1,22 +1,40 @@
 /**
- * Draw every chart of a results file and write them with report.md into a
- * directory. The only part of reports/ that touches the filesystem.
+ * Draw every chart of a results file and write them with report.md and
+ * report.html into a directory. The only part of reports/ that touches the
+ * filesystem.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MicroResults } from '../core/micro.js';
 import type { Results } from '../core/results.js';
 import { planCharts, type ChartPlanOptions, type ChartSpec } from './charts.js';
+import { renderHtml, type HtmlAssets } from './html.js';
 import { renderReport } from './markdown.js';
 import { chartFont, renderChart } from './render.js';
 import { MICRO_CHART_FILE, microWaitChart, renderMicroSection } from './micro.js';
 
 export interface WrittenReport {
   reportPath: string;
+  /** report.html, or undefined when it could not be written (a warning says why). */
+  htmlPath: string | undefined;
   /** Paths of the PNGs written, in report order. */
   charts: string[];
   /** Things the reader should know (no font, a chart that could not be drawn). */
   warnings: string[];
+}
+
+/**
+ * What report.html inlines, read when it is rendered: Chart.js from the
+ * installed package (its UMD build runs from a classic script, with no
+ * loader) and the page's compiled script, beside this module in dist/.
+ */
+export function htmlAssets(): HtmlAssets {
+  const require = createRequire(import.meta.url);
+  const chartJs = readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.js'), 'utf8');
+  const pageScript = readFileSync(fileURLToPath(new URL('./browser/report-page.js', import.meta.url)), 'utf8');
+  return { chartJs, pageScript };
 }
 
 export async function writeReport(results: Results, outDir: string, opts: ChartPlanOptions = {}): Promise<WrittenReport> {
@@ -25,7 +43,8 @@ export async function writeReport(results: Results, outDir: string, opts: ChartP
   if (chartFont() === undefined) warnings.push('no system font found (fc-list is empty): chart text will be blank; install fonts-dejavu-core');
   const drawn: ChartSpec[] = [];
   const charts: string[] = [];
-  for (const spec of planCharts(results, opts)) {
+  const planned = planCharts(results, opts);
+  for (const spec of planned) {
     try {
       const file = path.join(outDir, spec.file);
       writeFileSync(file, renderChart(spec.config));
@@ -51,7 +70,15 @@ export async function writeReport(results: Results, outDir: string, opts: ChartP
   }
   const reportPath = path.join(outDir, 'report.md');
   writeFileSync(reportPath, renderReport(results, { charts: drawn, ...(microChart === undefined ? {} : { microChart }) }));
-  return { reportPath, charts, warnings };
+  let htmlPath: string | undefined = path.join(outDir, 'report.html');
+  try {
+    // Every planned chart: the page draws them itself, a PNG that failed does not matter there.
+    writeFileSync(htmlPath, renderHtml(results, htmlAssets(), { charts: planned }));
+  } catch (err) {
+    warnings.push(`report.html not written: ${err instanceof Error ? err.message : String(err)}`);
+    htmlPath = undefined;
+  }
+  return { reportPath, htmlPath, charts, warnings };
 }
 
 /** `iomodels micro`: micro.json, its chart and micro.md into a directory. */

@@ -88,18 +88,23 @@ test('an unwritable --out fails before any load starts', () => {
 });
 
 test('more connections than the fd limit: preflight error showing ulimit -n', () => {
-  assertUsageError(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '1000'], /ulimit -n is 512/, 'ulimit -n 512;');
+  assertUsageError(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '1000'], /fd limit \(ulimit -n\) is 512/, 'ulimit -n 512;');
 });
 
-test('bench writes results.json and report.md and prints their paths', () => {
+test('bench writes results.json, report.md and report.html and prints their paths; a typed flag beats --profile', () => {
   const out = mkdtempSync(path.join(os.tmpdir(), 'iomodels-bench-'));
-  const r = run(['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '2', '--duration', '0.5', '--warmup', '0.2', '--out', out]);
+  // Every value of the ci profile but its workload is overridden here.
+  const r = run(['bench', '--profile', 'ci', '--strategies', 'libuv', '--connections', '2', '--duration', '0.5', '--warmup', '0.2', '--repeat', '1', '--out', out]);
   assert.equal(r.code, 0, `bench failed: ${r.stderr}`);
   assert.match(r.stdout, new RegExp(`results: ${out}/results.json`));
   assert.match(r.stdout, new RegExp(`report: +${out}/report.md`));
+  assert.match(r.stdout, new RegExp(`^html: +${out}/report.html$`, 'm'), 'expected the path of report.html');
+  assert.ok(readFileSync(path.join(out, 'report.html'), 'utf8').startsWith('<!doctype html>'), 'expected report.html written');
   const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(results['schemaVersion'], 1);
   assert.equal(results['complete'], true);
+  const plan = results['plan'] as Record<string, unknown>;
+  assert.deepEqual([plan['profile'], plan['workloads'], plan['connections'], plan['repeat'], plan['durationSec']], ['ci', ['echo'], [2], 1, 0.5], 'expected the profile recorded, its workload kept, the typed values winning');
   const cells = results['cells'] as Record<string, unknown>[];
   assert.equal(cells.length, 1);
   const cell = cells[0] ?? {};
@@ -118,6 +123,7 @@ test('bench writes results.json and report.md and prints their paths', () => {
   assert.match(report, /\| libuv \| echo \| 2 \|/, 'report.md has the cell row');
   const rr = run(['report', path.join(out, 'results.json'), '--out', path.join(out, 're')]);
   assert.equal(rr.code, 0, `report failed: ${rr.stderr}`);
+  assert.match(rr.stdout, new RegExp(`^html: +${out}/re/report.html$`, 'm'), 'expected report to print the path of report.html');
   assert.equal(readFileSync(path.join(out, 're', 'report.md'), 'utf8').split('\n').slice(3).join('\n'), report.split('\n').slice(3).join('\n'), 're-rendered report matches');
 });
 

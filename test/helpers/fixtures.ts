@@ -1,6 +1,6 @@
 /**
  * Hand-made results.json pieces for the tests of reports, check, the runner
- * and the CLI: one place that follows the schema (harness/results.ts), so a
+ * and the CLI: one place that follows the schema (core/results.ts), so a
  * new field is added once. Callers override only what their test is about.
  */
 import { SCHEMA_VERSION, type Cell, type MachineInfo, type Plan, type Results } from '../../core/results.js';
