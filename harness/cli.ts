@@ -8,7 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
-import { HTTP_DRIVERS } from './load/http-net.js';
+import { HTTP_DRIVERS } from './load/drivers.js';
 import { WORKLOADS } from '../workloads/protocols.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';

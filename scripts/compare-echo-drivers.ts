@@ -1,8 +1,7 @@
 /**
  * Side-by-side rates of the echo load drivers against the same server, in
  * one run: the native C epoll client (scripts/c-echo-client.c, compiled on
- * demand into /tmp), the selector driver (worker_thread and inline modes)
- * and the node:net driver. Rounds are interleaved so machine noise hits all
+ * demand into /tmp), our load on the Selector transport and on node:net. Rounds are interleaved so machine noise hits all
  * clients alike; the median of each client is printed. Server pinned to
  * CPU 0, every client to CPU 1 (as bench does on 2 cores).
  *
@@ -11,15 +10,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runNetEchoDriver } from '../harness/load/echo-net.js';
-import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
 import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
 import { startServerProcess, stopServer } from '../harness/server-process.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
 const C_BIN = '/tmp/iomodels-c-echo-client';
-const CLIENTS = ['c-epoll', 'selector', 'selector-inline', 'net'] as const;
+const CLIENTS = ['c-epoll', 'selector', 'net'] as const;
 
 interface Row {
   opsPerSec: number;
@@ -49,9 +47,7 @@ async function runClient(name: string, port: number, connections: number, second
       }
     },
   };
-  let r: DriverResult;
-  if (name === 'net') r = await runNetEchoDriver(opts);
-  else r = await runSelectorEchoDriver(opts, name === 'selector' ? 'worker' : 'inline');
+  const r: DriverResult = await runDriver('echo', { ...opts, tcpDriver: name === 'net' ? 'net' : 'selector' });
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   const row: Row = { opsPerSec: r.ops / r.windowSec, cpuPercent: (100 * cpu) / r.windowSec, errors };
   process.stdout.write(JSON.stringify(row) + '\n');

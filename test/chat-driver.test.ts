@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { describe, test } from 'node:test';
-import { runChatDriver } from '../harness/load/chat-net.js';
 import { ChatLedger, encodeMessage, parseLine } from '../workloads/chat/ledger.js';
 import { decodeHistogram } from '../core/latency.js';
+import type { DriverResult } from '../harness/load/driver.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 type Fault = 'none' | 'drop' | 'duplicate' | 'reorder';
 
@@ -65,10 +66,10 @@ function faultyServer(fault: Fault): Promise<{ port: number; close: () => Promis
   });
 }
 
-async function drive(fault: Fault, rate = 0): Promise<Awaited<ReturnType<typeof runChatDriver>>> {
+async function drive(fault: Fault, rate = 0): Promise<DriverResult> {
   const srv = await faultyServer(fault);
   try {
-    return await runChatDriver({
+    return await runDriver('chat', {
       host: '127.0.0.1',
       port: srv.port,
       connections: 4,

@@ -7,14 +7,13 @@ import * as net from 'node:net';
 import { after, test } from 'node:test';
 import { decodeHistogram } from '../core/latency.js';
 import { startServe } from './helpers/serve.js';
-import { runEchoDriver, runNetEchoDriver } from '../harness/load/echo-net.js';
-import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
 import { fillMessage, fillMessageAt, firstMismatch, firstMismatchAt } from '../workloads/echo/message.js';
 import type { DriverOptions, DriverPhase, DriverResult } from '../harness/load/driver.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 const DRIVERS: readonly { name: string; run: (o: DriverOptions) => Promise<DriverResult> }[] = [
-  { name: 'net', run: runNetEchoDriver },
-  { name: 'selector', run: (o) => runSelectorEchoDriver(o, 'worker') },
+  { name: 'net', run: (o) => runDriver('echo', { ...o, tcpDriver: 'net' }) },
+  { name: 'selector', run: (o) => runDriver('echo', { ...o, tcpDriver: 'selector' }) },
 ];
 
 function listen(handler: (s: net.Socket) => void): Promise<net.Server> {
@@ -224,7 +223,7 @@ test('the selector driver in inline mode (main thread, yielding) serves an out-o
   const served = await startServe('epoll', 'echo');
   try {
     const seen: DriverPhase[] = [];
-    const r = await runSelectorEchoDriver(opts(served.port, { onPhase: (p) => seen.push(p) }), 'inline');
+    const r = await runDriver('echo', { ...opts(served.port, { onPhase: (p) => seen.push(p) }), tcpDriver: 'selector' });
     assert.deepEqual(seen, ['connected', 'measuring', 'draining'], 'each phase once, in order');
     assert.equal(r.established, 8, 'all 8 connections established');
     assert.ok(r.ops > 100, `expected many verified round trips, got ${r.ops}`);
@@ -238,11 +237,11 @@ test('runEchoDriver picks the selector driver by default and net on request', as
   const srv = await listen((s) => s.pipe(s));
   servers.push(srv);
   const short = { warmupSec: 0, durationSec: 0.2, connections: 2 };
-  const auto = await runEchoDriver(opts(port(srv), short));
+  const auto = await runDriver('echo', opts(port(srv), short));
   assert.match(auto.driver ?? '', /^selector:(epoll|kqueue|poll)$/, `default driver is the selector one, got ${auto.driver}`);
-  const viaNet = await runEchoDriver(opts(port(srv), { ...short, tcpDriver: 'net' }));
+  const viaNet = await runDriver('echo', opts(port(srv), { ...short, tcpDriver: 'net' }));
   assert.equal(viaNet.driver, 'net', 'tcpDriver "net" runs the node:net driver');
-  await assert.rejects(runEchoDriver(opts(port(srv), { ...short, tcpDriver: 'uring' })), /unknown tcp driver "uring"/);
+  await assert.rejects(runDriver('echo', opts(port(srv), { ...short, tcpDriver: 'uring' })), /unknown tcp driver "uring"/);
 });
 
 test('the selector driver counts a refused connect as a connect error', async () => {
@@ -250,7 +249,7 @@ test('the selector driver counts a refused connect as a connect error', async ()
   const srv = await listen(() => undefined);
   const p = port(srv);
   await new Promise<void>((resolve) => srv.close(() => resolve()));
-  const r = await runSelectorEchoDriver(opts(p, { connections: 3, warmupSec: 0, durationSec: 0.1 }));
+  const r = await runDriver('echo', { ...opts(p, { connections: 3, warmupSec: 0, durationSec: 0.1 }), tcpDriver: 'selector' });
   assert.equal(r.established, 0, 'nothing established');
   assert.equal(r.errors['connect ECONNREFUSED'], 3, `3 refused connects, got ${JSON.stringify(r.errors)}`);
 });

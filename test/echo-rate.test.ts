@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, test } from 'node:test';
 import type { DriverOptions } from '../harness/load/driver.js';
-import { runEchoDriver } from '../harness/load/echo-net.js';
 import { TCP_DRIVERS } from '../harness/load/tcp-layer.js';
 import { decodeHistogram, summarize } from '../core/latency.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 const STALL_MS = 200;
 
@@ -71,7 +71,7 @@ for (const tcpDriver of TCP_DRIVERS) {
     const { server, port, stalled } = await stallingServer(700);
     servers.push(server);
     const rate = 2000;
-    const r = await runEchoDriver(opts(port, { rate, tcpDriver }));
+    const r = await runDriver('echo', opts(port, { rate, tcpDriver }));
     await stalled;
     const lat = summarize(decodeHistogram(r.histogram));
     assert.equal(r.targetRate, rate, 'the result carries the target rate');
@@ -86,7 +86,7 @@ for (const tcpDriver of TCP_DRIVERS) {
   test(`${tcpDriver}: closed loop with one connection hides the same stall from p99`, async () => {
     const { server, port, stalled } = await stallingServer(700);
     servers.push(server);
-    const r = await runEchoDriver(opts(port, { tcpDriver }));
+    const r = await runDriver('echo', opts(port, { tcpDriver }));
     await stalled;
     const lat = summarize(decodeHistogram(r.histogram));
     assert.equal(r.targetRate, undefined, 'closed loop has no target rate');
@@ -107,7 +107,7 @@ for (const tcpDriver of TCP_DRIVERS) {
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const r = await runEchoDriver(opts((server.address() as net.AddressInfo).port, { rate: 100, warmupSec: 0.1, durationSec: 1, tcpDriver }));
+    const r = await runDriver('echo', opts((server.address() as net.AddressInfo).port, { rate: 100, warmupSec: 0.1, durationSec: 1, tcpDriver }));
     const lat = summarize(decodeHistogram(r.histogram));
     assert.ok(r.ops >= 90 && r.ops <= 110, `about 100 ops in 1 s, got ${r.ops}`);
     assert.ok(lat.p50 < 5000, `p50 ${lat.p50} µs must be well under the 10 ms slot`);
@@ -122,7 +122,7 @@ for (const tcpDriver of TCP_DRIVERS) {
     });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const r = await runEchoDriver(opts((server.address() as net.AddressInfo).port, { rate: 200, warmupSec: 0.1, durationSec: 0.8, tcpDriver }));
+    const r = await runDriver('echo', opts((server.address() as net.AddressInfo).port, { rate: 200, warmupSec: 0.1, durationSec: 0.8, tcpDriver }));
     assert.ok((r.errors['closed'] ?? 0) + (r.errors['reset'] ?? 0) >= 1, `the close is counted, got ${JSON.stringify(r.errors)}`);
     // ~0.5 s of the window at 200/s had nowhere to go.
     assert.ok((r.errors['unsent'] ?? 0) >= 50, `unsent messages are counted, got ${JSON.stringify(r.errors)}`);

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
 import type { DriverOptions } from '../harness/load/driver.js';
-import { runHttpDriver, runNativeHttpDriver } from '../harness/load/http-net.js';
 import { PAGE_BYTES } from '../workloads/http/page.js';
 import { decodeHistogram } from '../core/latency.js';
-import { runSelectorDriver } from '../harness/load/selector-runner.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {
   return {
@@ -42,7 +41,7 @@ after(async () => {
 });
 
 test('keep-alive with 4 pipelined requests: ops, no errors, depth recorded, selector named', async () => {
-  const r = await runHttpDriver(opts(keepAlive?.port ?? 0, { protocol: { pipelining: 4 } }));
+  const r = await runDriver('http', opts(keepAlive?.port ?? 0, { protocol: { pipelining: 4 } }));
   assert.match(r.driver ?? '', /^selector:/, `the selector layer is the default, got ${r.driver}`);
   assert.ok(r.ops > 100, `expected many verified responses, got ${r.ops}`);
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
@@ -51,14 +50,14 @@ test('keep-alive with 4 pipelined requests: ops, no errors, depth recorded, sele
 });
 
 test('--http-close: a new connection per request, every response verified', async () => {
-  const r = await runSelectorDriver('http', opts(closing?.port ?? 0, { protocol: { httpClose: true } }));
+  const r = await runDriver('http', { ...opts(closing?.port ?? 0, { protocol: { httpClose: true } }), tcpDriver: 'selector' });
   assert.ok(r.ops > 20, `expected more than 20 verified requests, got ${r.ops}`);
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
   assert.equal(r.established, 4, 'every slot had a connection');
 });
 
 test('open loop: requests on schedule, target rate reported', async () => {
-  const r = await runSelectorDriver('http', opts(keepAlive?.port ?? 0, { rate: 1000 }));
+  const r = await runDriver('http', { ...opts(keepAlive?.port ?? 0, { rate: 1000 }), tcpDriver: 'selector' });
   assert.equal(r.targetRate, 1000, 'targetRate is the asked rate');
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
   assert.ok(r.ops >= 250 && r.ops <= 550, `expected ~500 responses in the 0.5 s window, got ${r.ops}`);
@@ -68,8 +67,8 @@ test('node:net driver, open loop: on schedule from the first interval, timed fro
   // At 100 req/s an op sent one interval late but timed from its intended
   // time (the old floor(elapsed·rate) schedule) shows ≥ 10 ms of latency
   // that no server caused; a local epoll server answers in well under 5 ms.
-  const r = await runNativeHttpDriver(opts(keepAlive?.port ?? 0, { rate: 100, connections: 2, durationSec: 1 }));
-  assert.equal(r.driver, 'native');
+  const r = await runDriver('http', { ...opts(keepAlive?.port ?? 0, { rate: 100, connections: 2, durationSec: 1 }), tcpDriver: 'net' });
+  assert.equal(r.driver, 'net');
   assert.equal(r.targetRate, 100, 'targetRate is the asked rate');
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
   assert.ok(r.ops >= 60 && r.ops <= 110, `expected ~100 responses in the 1 s window, got ${r.ops}`);
@@ -87,13 +86,13 @@ test('a wrong body byte is a verify error', async () => {
   });
   fakes.push(srv);
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const r = await runSelectorDriver('http', opts((srv.address() as net.AddressInfo).port));
+  const r = await runDriver('http', { ...opts((srv.address() as net.AddressInfo).port), tcpDriver: 'selector' });
   assert.equal(r.ops, 0, 'no corrupted response counts as an op');
   assert.equal(r.errors['verify'], 4, `each of the 4 connections fails verification once, got ${JSON.stringify(r.errors)}`);
 });
 
 test('tcpDriver net keeps the node:net native driver', async () => {
-  const r = await runHttpDriver(opts(keepAlive?.port ?? 0, { tcpDriver: 'net', durationSec: 0.2 }));
-  assert.equal(r.driver, 'native', 'the node:net driver names itself native');
+  const r = await runDriver('http', opts(keepAlive?.port ?? 0, { tcpDriver: 'net', durationSec: 0.2 }));
+  assert.equal(r.driver, 'net', 'the node:net transport names itself net');
   assert.ok(r.ops > 10, `expected verified responses, got ${r.ops}`);
 });

@@ -4,10 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runNativeHttpDriver } from '../harness/load/http-net.js';
 import { readUntilClosed, splitResponses } from './helpers/http.js';
 import { connect } from './helpers/net.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 describe('http --http-close on libuv', () => {
   let served: ServedProcess | undefined;
@@ -34,7 +34,7 @@ describe('http --http-close on libuv', () => {
   });
 
   test('the native driver reconnects per request and verifies every response', async () => {
-    const r = await runNativeHttpDriver({
+    const r = await runDriver('http', { ...{
       host: '127.0.0.1',
       port: served?.port ?? 0,
       connections: 4,
@@ -44,9 +44,9 @@ describe('http --http-close on libuv', () => {
       connectConcurrency: 4,
       connectTimeoutMs: 5000,
       protocol: { httpClose: true },
-    });
+    }, tcpDriver: 'net' });
     assert.ok(r.ops > 20, `expected more than 20 verified requests, got ${r.ops}`);
     assert.deepEqual(r.errors, {}, 'expected no errors');
-    assert.equal(r.driver, 'native', 'the result names its driver');
+    assert.equal(r.driver, 'net', 'the result names its transport');
   });
 });

@@ -9,10 +9,9 @@ import * as net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DriverOptions, DriverPhase } from '../harness/load/driver.js';
-import { runNetEchoDriver } from '../harness/load/echo-net.js';
-import { runSelectorEchoDriver } from '../harness/load/echo-selector-driver.js';
-import { LoadClock } from '../harness/load/clock.js';
+import { LoadWindow } from '../harness/load/window.js';
 import { WindowGate } from '../harness/load/window-gate.js';
+import { runDriver } from '../harness/load/drivers.js';
 
 describe('WindowGate', () => {
   test('closed until opened; the first opening wins', () => {
@@ -39,26 +38,33 @@ describe('WindowGate', () => {
   });
 });
 
-describe('LoadClock with a gate', () => {
-  test('no measuring phase before the gate; the window then lasts durationSec', async () => {
+describe('LoadWindow with a gate', () => {
+  test('no measuring phase before the gate; the window then lasts durationSec', () => {
     const g = new WindowGate();
     const phases: [DriverPhase, number][] = [];
-    const clock = new LoadClock({ warmupSec: 0, durationSec: 0.1, gate: g.sab, onPhase: (p, at) => phases.push([p, at]) });
-    const done = clock.run();
-    await new Promise((r) => setTimeout(r, 150));
+    const w = new LoadWindow({ warmupSec: 0, durationSec: 0.1, gate: g.sab }, (p, at) => phases.push([p, at]));
+    const t0 = performance.now();
+    w.connected(t0);
+    // Long after any warm-up of 0 s, a closed gate keeps the window shut.
+    w.tick(t0 + 500);
     assert.deepEqual(
       phases.map(([p]) => p),
       ['connected'],
-      'with warmupSec 0 and a closed gate, the window has not opened after 150 ms',
+      'with warmupSec 0 and a closed gate, the window has not opened',
     );
-    assert.equal(clock.inWindow(performance.now()), false, 'nothing is in the window yet');
-    const opensAt = performance.timeOrigin + performance.now() + 30;
+    assert.equal(w.inWindow(t0 + 500), false, 'nothing is in the window yet');
+    const opensAt = performance.timeOrigin + t0 + 600;
     g.open(opensAt);
-    await done;
+    w.tick(t0 + 550);
+    assert.equal(w.phase, 'connected', 'the gate opens in the future: not yet');
+    w.tick(t0 + 600);
+    w.tick(t0 + 701);
     const measuring = phases.find(([p]) => p === 'measuring')?.[1] ?? Number.NaN;
     const draining = phases.find(([p]) => p === 'draining')?.[1] ?? Number.NaN;
-    assert.ok(measuring >= opensAt - 0.001, `the window opens at the gate's time, not before (${measuring} vs ${opensAt})`);
+    assert.ok(Math.abs(measuring - opensAt) < 0.01, `the window opens at the gate's time (${measuring} vs ${opensAt})`);
     assert.ok(Math.abs(draining - measuring - 100) < 0.01, `the window lasts durationSec: ${draining - measuring} ms`);
+    assert.equal(w.inWindow(t0 + 650), true);
+    assert.equal(w.inWindow(t0 + 701), false, 'the end is outside');
   });
 });
 
@@ -78,8 +84,8 @@ describe('echo drivers honour the gate', () => {
   });
 
   for (const [name, run] of [
-    ['net', runNetEchoDriver],
-    ['selector', (o: DriverOptions) => runSelectorEchoDriver(o, 'worker')],
+    ['net', (o: DriverOptions) => runDriver('echo', { ...o, tcpDriver: 'net' })],
+    ['selector', (o: DriverOptions) => runDriver('echo', { ...o, tcpDriver: 'selector' })],
   ] as const) {
     test(`${name}: load before the gate is warm-up, the window starts at the gate`, async () => {
       const g = new WindowGate();

@@ -22,6 +22,10 @@ export interface Workload {
   readonly opUnit: string;
   /** URL of the module that builds its server protocol (core's ProtocolModule). */
   readonly module: string;
+  /** URL of the module that builds its client half (core's ClientModule), run by the load transports. */
+  readonly client: string;
+  /** The most load threads its client can be split over (chat: 1, its ledger is one per group); absent: any. */
+  readonly maxLoadThreads?: number;
   /**
    * What an idle connection of this workload does before it falls silent
    * (`bench --idle`): echo only connects; http sends one request and reads
@@ -45,6 +49,7 @@ export const WORKLOADS: readonly Workload[] = [
     description: 'every byte sent back unchanged; closed-loop round trips, byte-exact verification',
     opUnit: 'round trip',
     module: moduleUrl('./echo/protocol.js'),
+    client: moduleUrl('./echo/client.js'),
     idle: 'connect',
   },
   {
@@ -52,6 +57,8 @@ export const WORKLOADS: readonly Workload[] = [
     description: 'group chat: every line broadcast to every client, sender included; exactly-once, per-sender order verified',
     opUnit: 'message',
     module: moduleUrl('./chat/protocol.js'),
+    client: moduleUrl('./chat/client.js'),
+    maxLoadThreads: 1,
     perSecond: ['deliveries'],
     verdict(errors) {
       // Any lost, duplicated or reordered delivery: the server broke the group's promise.
@@ -64,6 +71,7 @@ export const WORKLOADS: readonly Workload[] = [
     description: "HTTP/1.1 keep-alive: GET / returns the seed's page, our own parser; status, length and body verified",
     opUnit: 'request',
     module: moduleUrl('./http/protocol.js'),
+    client: moduleUrl('./http/client.js'),
     idle: 'http-request',
     microOps: httpMicroOps,
   },

@@ -29,6 +29,12 @@ export interface DriverOptions {
   readonly protocol: ProtocolOptions;
   /** http: which load generator drives it, "native" (default) or "autocannon". */
   readonly httpDriver?: string;
+  /** Load threads the connections are spread over (default 1). */
+  readonly loadThreads?: number;
+  /** Test seam: one load thread busy-waits `forMs`, `afterMs` into the window (a stalled load side, not a stalled server). */
+  readonly stall?: { readonly afterMs: number; readonly forMs: number };
+  /** Each load thread has reached its steady state (its workload's ready()); the load child waits for all before `warmed`. */
+  readonly onReady?: () => void;
   /**
    * A WindowGate's shared memory (window-gate.ts): when given, the window
    * opens when the gate says, not `warmupSec` after connecting; the load
@@ -79,6 +85,8 @@ export interface DriverResult {
   extra: Record<string, number>;
   /** Extra serialized histograms (chat delivery latency …), µs. */
   histograms?: Record<string, string>;
+  /** Per load thread: its connections and its own CPU over the window (absent where it could not be read). */
+  threads?: { connections: number; cpuSeconds?: number }[];
 }
 
 export function bumpError(errors: Record<string, number>, kind: string, n = 1): void {

@@ -1,17 +1,22 @@
-/** The load driver of each workload: the client half that drives and verifies its server. */
+/**
+ * The load of each workload: its client module run by a transport over the
+ * load threads (load-threads.ts), or autocannon for http when asked, the
+ * ecosystem's reference.
+ */
+import { getWorkload } from '../../workloads/protocols.js';
 import type { DriverOptions, DriverResult } from './driver.js';
-import { runChatDriver } from './chat-net.js';
-import { runEchoDriver } from './echo-net.js';
-import { runHttpDriver } from './http-net.js';
+import { runClientLoad } from './load-threads.js';
+import { chooseTransport } from './tcp-layer.js';
 
-const DRIVERS: Readonly<Record<string, (o: DriverOptions) => Promise<DriverResult>>> = {
-  echo: runEchoDriver,
-  chat: runChatDriver,
-  http: runHttpDriver,
-};
+export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
 
-export function runDriver(workload: string, opts: DriverOptions): Promise<DriverResult> {
-  const run = DRIVERS[workload];
-  if (run === undefined) return Promise.reject(new Error(`no load driver for workload "${workload}"`));
-  return run(opts);
+export async function runDriver(workload: string, opts: DriverOptions): Promise<DriverResult> {
+  const w = getWorkload(workload);
+  const http = opts.httpDriver ?? 'native';
+  if (!(HTTP_DRIVERS as readonly string[]).includes(http)) throw new Error(`unknown http driver "${http}" (valid: ${HTTP_DRIVERS.join(', ')})`);
+  // Loaded only when asked for: autocannon's module graph costs every process that imports it.
+  if (workload === 'http' && http === 'autocannon') return (await import('./http-autocannon.js')).runAutocannonDriver(opts);
+  const transport = await chooseTransport(opts.tcpDriver);
+  const r = await runClientLoad(opts, { clientModule: w.client, transport, ...(w.maxLoadThreads === undefined ? {} : { maxThreads: w.maxLoadThreads }) });
+  return transport === 'net' ? { ...r, driver: 'net' } : r;
 }

@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { bumpError, phaseClock, type DriverOptions, type DriverResult } from './driver.js';
 import { encodeHistogram, newHistogram, type LatencyHistogram } from '../../core/latency.js';
-import { GATE_POLL_MS } from './clock.js';
+import { GATE_POLL_MS } from './window.js';
 import { untilOpen, WindowGate } from './window-gate.js';
 import { PAGE_HTML } from '../../workloads/http/page.js';
 
@@ -72,6 +72,8 @@ function msToUs(encoded: string | null): LatencyHistogram {
 
 export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverResult> {
   opts.onPhase?.('connected', phaseClock());
+  // autocannon keeps its own connections: nothing to settle before the window.
+  opts.onReady?.();
   if (opts.warmupSec > 0) await run(opts, opts.warmupSec);
   // autocannon runs for a duration it is given up front, so it starts its
   // window run once the gate has opened rather than at the gate's instant.

@@ -23,6 +23,8 @@ import { epochMs, type IdleReport } from './idle-messages.js';
  * the opening time before it comes and starts its window on it exactly.
  */
 const GATE_LEAD_MS = 20;
+/** The longest the warm-up waits past --warmup for the load to settle (chat's join). */
+const READY_DEADLINE_MS = 20_000;
 
 export type LoadRequest = {
   type: 'start';
@@ -79,17 +81,37 @@ async function run(req: LoadRequest): Promise<void> {
   }
   let windowEnd = Number.NaN;
   let warmTimer: NodeJS.Timeout | undefined;
+  let readyTimer: NodeJS.Timeout | undefined;
+  // The warm-up is over when its time has passed and every load thread has
+  // reached its steady state (chat: the whole group joined), or at the deadline.
+  let warmupOver = false;
+  let loadReady = false;
+  const maybeWarmed = (): void => {
+    if (warmed || !warmupOver || !loadReady) return;
+    warmed = true;
+    clearTimeout(readyTimer);
+    void send({ type: 'warmed', atMs: epochMs() });
+    if (!req.awaitMeasure || measureAsked) openWindow();
+  };
   try {
     const result = await runDriver(w.name, {
       ...req.options,
       gate: gate.sab,
+      onReady: () => {
+        loadReady = true;
+        maybeWarmed();
+      },
       onPhase: (phase, atMs) => {
         if (phase === 'connected' && warmTimer === undefined) {
           warmTimer = setTimeout(() => {
-            warmed = true;
-            void send({ type: 'warmed', atMs: epochMs() });
-            if (!req.awaitMeasure || measureAsked) openWindow();
+            warmupOver = true;
+            maybeWarmed();
           }, req.options.warmupSec * 1000);
+          readyTimer = setTimeout(() => {
+            // A load that never settles is measured anyway; its workload counts what went wrong.
+            loadReady = true;
+            maybeWarmed();
+          }, req.options.warmupSec * 1000 + READY_DEADLINE_MS);
         }
         if (phase === 'draining') windowEnd = atMs;
         void send({ type: 'phase', phase, atMs });
@@ -99,6 +121,7 @@ async function run(req: LoadRequest): Promise<void> {
     await send({ type: 'result', result, ...(report === undefined ? {} : { idle: report }) });
   } finally {
     clearTimeout(warmTimer);
+    clearTimeout(readyTimer);
     await idle?.close();
   }
 }

@@ -1,39 +1,32 @@
 /**
- * Which TCP layer a load driver runs on (`bench --tcp-driver`): the FFI
- * Selector layer wherever it loads (selector-driver.ts), else node:net.
- * Asking for `selector` where it cannot run is an error, never a silent
- * substitute.
+ * Which transport a load runs on (`bench --tcp-driver`): the FFI Selector
+ * layer wherever it loads, else node:net. Asking for `selector` where it
+ * cannot run is an error, never a silent substitute.
  */
-import type { DriverOptions, DriverResult } from './driver.js';
-import type { SelectorWorkload } from './selector-runner.js';
+import type { Transport } from './load-threads.js';
 
 /** Values of DriverOptions.tcpDriver / `bench --tcp-driver`. */
 export const TCP_DRIVERS = ['selector', 'net'] as const;
 export type TcpDriver = (typeof TCP_DRIVERS)[number];
 
-/** Run `workload`'s selector driver, or `onNet` (its node:net driver) as the options and the platform decide. */
-export async function runOnTcpDriver(
-  workload: SelectorWorkload,
-  opts: DriverOptions,
-  onNet: (opts: DriverOptions) => Promise<DriverResult>,
-): Promise<DriverResult> {
-  const which = opts.tcpDriver;
-  if (which === 'net') return onNet(opts);
-  if (which !== undefined && which !== 'selector') {
-    throw new Error(`unknown tcp driver "${which}" (valid: ${TCP_DRIVERS.join(', ')})`);
-  }
-  let mod: typeof import('./selector-runner.js');
+/** Why the Selector transport cannot run here, or undefined when it can. */
+export async function selectorUnavailable(): Promise<string | undefined> {
   try {
     // Loaded lazily: on a platform without libc/koffi the import itself throws.
-    mod = await import('./selector-runner.js');
+    const sel = await import('../../strategies/selectors/index.js');
+    const a = sel.selectorAvailable(sel.defaultSelectorKind());
+    return a.ok ? undefined : a.reason;
   } catch (err) {
-    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${String(err)}`, { cause: err });
-    return onNet(opts);
+    return String(err);
   }
-  const why = mod.selectorDriverUnavailable();
-  if (why !== undefined) {
-    if (which === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
-    return onNet(opts);
-  }
-  return mod.runSelectorDriver(workload, opts);
+}
+
+/** The transport `asked` (absent: the Selector layer where it runs). */
+export async function chooseTransport(asked: string | undefined): Promise<Transport> {
+  if (asked === 'net') return 'net';
+  if (asked !== undefined && asked !== 'selector') throw new Error(`unknown tcp driver "${asked}" (valid: ${TCP_DRIVERS.join(', ')})`);
+  const why = await selectorUnavailable();
+  if (why === undefined) return 'selector';
+  if (asked === 'selector') throw new Error(`the selector driver cannot run here: ${why}`);
+  return 'net';
 }

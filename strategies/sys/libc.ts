@@ -117,6 +117,8 @@ const c_kevent = optional(
   'int kevent(int kq, intptr_t changelist, int nchanges, intptr_t eventlist, int nevents, intptr_t timeout)',
 );
 const c_getpid = required('int getpid()');
+// glibc >= 2.30; elsewhere the caller falls back to the process as a whole.
+const c_gettid = optional('int gettid()');
 // In libc.so.6 since glibc 2.34 (libpthread before).
 const c_pthread_sigmask = optional('int pthread_sigmask(int how, intptr_t set, intptr_t oldset)');
 
@@ -186,6 +188,11 @@ const epollEvBuf = allocBuffer(EPOLL_EVENT_SIZE);
 
 export function getpid(): number {
   return c_getpid() as number;
+}
+
+/** The calling thread's kernel id (Linux: /proc/self/task/<tid>), or -1 where libc has no gettid. */
+export function gettid(): number {
+  return c_gettid === undefined ? -1 : (c_gettid() as number);
 }
 
 // ---------------------------------------------------------------------------

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { test } from 'node:test';
-import { runChatDriver } from '../../harness/load/chat-net.js';
 import { connect, pattern } from '../helpers/net.js';
 import { readUntilClosed } from '../helpers/http.js';
 import type { CaseContext } from './suite.js';
+import { runDriver } from '../../harness/load/drivers.js';
 
 /** A 256 KiB write-queue cap, so the slow-consumer case moves megabytes, not tens of them. */
 export const CHAT_SERVE_ARGS: readonly string[] = ['--write-queue-cap', String(256 * 1024)];
@@ -195,7 +195,7 @@ export function chatCases(ctx: CaseContext): void {
   });
 
   test('the load driver sees exactly-once, in-order delivery', async () => {
-    const r = await runChatDriver({
+    const r = await runDriver('chat', {
       host: '127.0.0.1',
       port: ctx.server().port,
       connections: 20,

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { DriverOptions } from '../../harness/load/driver.js';
-import { runHttpDriver } from '../../harness/load/http-net.js';
 import { startServe, type ServedProcess } from '../helpers/serve.js';
+import { runDriver } from '../../harness/load/drivers.js';
 
 let served: ServedProcess | undefined;
 before(async () => {
@@ -33,7 +33,7 @@ test('native and autocannon agree within 15% on a server slower than both', asyn
   const rate = { native: { ops: 0, sec: 0 }, autocannon: { ops: 0, sec: 0 } };
   for (let round = 0; round < 3; round++) {
     for (const which of ['native', 'autocannon'] as const) {
-      const r = await runHttpDriver({ ...base, httpDriver: which });
+      const r = await runDriver('http', { ...base, httpDriver: which });
       // Our native driver runs on the Selector layer by default ("selector:epoll" …).
       if (which === 'native') assert.match(r.driver ?? '', /^selector:/, `expected the native driver on the Selector layer, got ${r.driver}`);
       else assert.equal(r.driver, which, `expected the ${which} driver to run`);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findStrategy } from '../../strategies/registry.js';
-import { runEchoDriver } from '../../harness/load/echo-net.js';
 import type { DriverOptions } from '../../harness/load/driver.js';
 import { startServe } from '../helpers/serve.js';
+import { runDriver } from '../../harness/load/drivers.js';
 
 const CASES: { strategy: string; tcpDriver?: DriverOptions['tcpDriver'] }[] = [
   { strategy: 'libuv', tcpDriver: 'net' },
@@ -25,7 +25,7 @@ for (const { strategy, tcpDriver } of CASES) {
   test(name, { skip: avail.ok ? false : `${strategy} unavailable here: ${avail.reason}` }, async () => {
     const s = await startServe(strategy, 'echo');
     try {
-      const r = await runEchoDriver({
+      const r = await runDriver('echo', {
         host: '127.0.0.1',
         port: s.port,
         connections: 10_000,

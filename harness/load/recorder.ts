@@ -1,0 +1,51 @@
+/**
+ * What one load thread measured: verified ops and bytes inside the window,
+ * one HDR latency histogram, failures by kind, workload figures. It is the
+ * ClientRecorder every session reports to, whatever transport runs it.
+ */
+import type { ClientRecorder } from '../../core/client.js';
+import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from '../../core/latency.js';
+import type { LoadWindow } from './window.js';
+
+export class LoadRecorder implements ClientRecorder {
+  ops = 0;
+  bytes = 0;
+  readonly errors: Record<string, number> = {};
+  readonly extra: Record<string, number> = {};
+  readonly hist: LatencyHistogram = newHistogram();
+
+  constructor(private readonly window: LoadWindow) {}
+
+  get running(): boolean {
+    return this.window.running;
+  }
+
+  inWindow(t: number): boolean {
+    return this.window.inWindow(t);
+  }
+
+  complete(start: number, now: number, bytes: number): void {
+    if (now < this.window.start || now >= this.window.end) return;
+    this.ops++;
+    this.bytes += bytes;
+    recordUs(this.hist, (now - start) * 1000);
+  }
+
+  /** A failure; after the window closed, failures are our own teardown and not counted. */
+  error(kind: string, n = 1): void {
+    if (this.window.running) this.errors[kind] = (this.errors[kind] ?? 0) + n;
+  }
+
+  /** A failure counted whatever the phase (a workload's end-of-run verdict). */
+  errorAlways(kind: string, n: number): void {
+    if (n > 0) this.errors[kind] = (this.errors[kind] ?? 0) + n;
+  }
+
+  count(name: string, n = 1): void {
+    this.extra[name] = (this.extra[name] ?? 0) + n;
+  }
+
+  histogram(): string {
+    return encodeHistogram(this.hist);
+  }
+}
