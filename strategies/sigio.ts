@@ -49,10 +49,9 @@
  * counts sweeps that merely ran before a pending signal's callback (a few
  * per thousand signals under closed-loop load here).
  */
-import * as dns from 'node:dns/promises';
-import * as net from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { ProtocolSpec } from '../core/protocol.js';
+import { listenTcp } from './listen-tcp.js';
 import { loadProtocol } from './protocol-loader.js';
 import { Engine, type Connection } from './reactor/engine.js';
 import { denseInterest } from './reactor/loops.js';
@@ -111,6 +110,7 @@ export async function createSigioServer(spec: ProtocolSpec, opts: StrategyOption
   });
   const engine = new Engine(await loadProtocol(spec), opts, interest);
   counters = engine.counters;
+  let listening = false;
   let listenFd = -1;
   let resumeAccept = 0;
   let stop: (() => void) | undefined;
@@ -164,9 +164,9 @@ export async function createSigioServer(spec: ProtocolSpec, opts: StrategyOption
     counters: () => ({ ...counters }),
 
     async listen(host, port) {
-      if (listenFd >= 0) throw new Error('sigio: listen() called twice');
-      const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
-      const l = sys.listenTcp(ip, port, opts.backlog, { sndbuf: opts.sndbufBytes });
+      if (listening) throw new Error('sigio: listen() called twice');
+      listening = true;
+      const l = await listenTcp(host, port, opts);
       listenFd = l.fd;
       // Handler first, then O_ASYNC (the default action of SIGIO is to exit).
       let pending = false;

@@ -13,25 +13,14 @@
  * that has new output and no SEND in flight, repeat.
  */
 import * as os from 'node:os';
-import type { Conn, Protocol, ProtocolSpec, Session } from '../../core/protocol.js';
+import type { Conn, Protocol, Session } from '../../core/protocol.js';
 import { LocalHub } from '../hub.js';
 import { protocolFault } from '../session-guard.js';
-import { bump, type ServerCounters, type StrategyOptions } from '../../core/strategy.js';
+import { bump, type ServerCounters } from '../../core/strategy.js';
 import type { LoopHooks } from '../loop-thread-entry.js';
+import { CONTROL_STOP, type LoopWorkerData } from '../loop-thread.js';
 import * as sys from '../sys/index.js';
 import * as uring from '../sys/io-uring.js';
-
-export interface UringLoopData {
-  readonly spec: ProtocolSpec;
-  readonly opts: StrategyOptions;
-  /** Listening socket bound by the main thread (blocking: io_uring waits for us). */
-  readonly listenFd: number;
-  /** Blocking eventfd: the main thread writes it to wake the loop. */
-  readonly wakeFd: number;
-  /** Int32Array over it: [0] = 1 asks the loop to stop. */
-  readonly control: SharedArrayBuffer;
-}
-
 
 // user_data high word: what completed. Low word: the connection id.
 const OP_ACCEPT = 1;
@@ -284,7 +273,7 @@ export class UringLoop {
   #recycled = 0;
   readonly #views = new Map<number, Buffer>();
 
-  constructor(d: UringLoopData, protocol: Protocol) {
+  constructor(d: LoopWorkerData, protocol: Protocol) {
     this.protocol = protocol;
     this.overflowCounter = `closed: ${this.protocol.overflowReason ?? 'write queue full'}`;
     this.writeQueueCap = d.opts.writeQueueCap;
@@ -485,7 +474,7 @@ export class UringLoop {
       this.#reap();
       this.#afterBatch();
       const now = Date.now();
-      if (stopDeadline === 0 && Atomics.load(control, 0) !== 0) {
+      if (stopDeadline === 0 && Atomics.load(control, CONTROL_STOP) !== 0) {
         // Stop: no new connections; every connection flushes what it has
         // queued and closes; whatever is left at the deadline is dropped.
         this.#accepting = false;

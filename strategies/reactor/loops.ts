@@ -16,10 +16,10 @@ import { createSelector, EVENT_READ, EVENT_WRITE, type Selector, type SelectorKi
 import type { LoopHooks } from '../loop-thread-entry.js';
 import type { Protocol } from '../../core/protocol.js';
 import type { ServerCounters } from '../../core/strategy.js';
+import { CONTROL_STOP } from '../loop-thread.js';
 import * as sys from '../sys/index.js';
 import { Engine, type Connection, type Interest } from './engine.js';
-import { CONTROL_STOP, type ReactorWorkerData } from './messages.js';
-
+import type { ReactorWorkerData } from './entry.js';
 
 const TICK_MS = 1000;
 /** After EMFILE, how long the listener is left unwatched. */
