@@ -87,17 +87,17 @@ export function denseInterest(conns: Connection[], onAdd?: (c: Connection) => vo
   return {
     add: (c) => {
       onAdd?.(c);
-      c.slot = conns.length;
+      c.index = conns.length;
       conns.push(c);
     },
     modify: () => undefined,
     remove: (c) => {
       const last = conns.pop();
       if (last !== undefined && last !== c) {
-        last.slot = c.slot;
-        conns[c.slot] = last;
+        last.index = c.index;
+        conns[c.index] = last;
       }
-      c.slot = -1;
+      c.index = -1;
     },
   };
 }
