@@ -7,9 +7,10 @@
  * that finally returns data.
  */
 import type { ProtocolSpec } from '../core/protocol.js';
-import { createReactorServer } from './reactor/server.js';
 import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
+import { createLoopServer } from './loop-thread.js';
+import { reactorEntry } from './reactor/entry.js';
 
 export function createBusyPollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  return createReactorServer('busypoll', 'busypoll', spec, opts);
+  return createLoopServer(reactorEntry('busypoll'), spec, opts);
 }

@@ -6,9 +6,10 @@
  * follows the ready fds, not the watched ones.
  */
 import type { ProtocolSpec } from '../core/protocol.js';
-import { createReactorServer } from './reactor/server.js';
 import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
+import { createLoopServer } from './loop-thread.js';
+import { reactorEntry } from './reactor/entry.js';
 
 export function createEpollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  return createReactorServer('epoll', 'epoll', spec, opts);
+  return createLoopServer(reactorEntry('epoll'), spec, opts);
 }

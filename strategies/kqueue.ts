@@ -5,9 +5,10 @@
  * data (phase 2).
  */
 import type { ProtocolSpec } from '../core/protocol.js';
-import { createReactorServer } from './reactor/server.js';
 import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
+import { createLoopServer } from './loop-thread.js';
+import { reactorEntry } from './reactor/entry.js';
 
 export function createKqueueServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  return createReactorServer('kqueue', 'kqueue', spec, opts);
+  return createLoopServer(reactorEntry('kqueue'), spec, opts);
 }

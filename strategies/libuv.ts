@@ -4,114 +4,81 @@
  * by the kernel for every fd at once); libuv then reads each ready socket
  * (phase 2, the copy) and hands us the bytes. This is the DefaultSelector of
  * Node and the reference every other strategy is compared with.
+ *
+ * Each connection is a session slot (session-slot.ts) over a net.Socket,
+ * which is itself a write queue that flushes, then closes: the slot's queue
+ * is the socket's writableLength, its flush-then-close is socket.end(), and
+ * it finishes when the socket says 'close'.
  */
 import * as net from 'node:net';
-import type { Conn, ProtocolSpec, Session } from '../core/protocol.js';
+import type { ProtocolSpec } from '../core/protocol.js';
 import { loadProtocol } from './protocol-loader.js';
-import { LocalHub } from './hub.js';
-import { protocolFault } from './session-guard.js';
+import { SessionSlot, SlotHost } from './session-slot.js';
 import { listenNodeServer } from './node-sndbuf.js';
-import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
+import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
 
 /** How long close() lets queued replies drain before destroying sockets. */
 const CLOSE_GRACE_MS = 500;
+const TICK_MS = 1000;
+
+class NetSlot extends SessionSlot {
+  constructor(
+    host: SlotHost<NetSlot>,
+    id: number,
+    readonly socket: net.Socket,
+  ) {
+    super(host, id);
+    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
+    // allowHalfOpen: 'end' is the peer's FIN alone; we still flush, then end.
+    socket.on('end', () => this.peerClosed());
+    socket.on('error', () => this.fail());
+    socket.on('close', () => this.finish());
+  }
+
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  protected send(bytes: Uint8Array): boolean {
+    // After end() (the slot stopped reading and flushes) node would refuse it.
+    if (!this.socket.writableEnded) this.socket.write(bytes);
+    return true;
+  }
+
+  /** node:net sends what is queued; once the slot stops reading, end() flushes and FINs, and 'close' finishes. */
+  protected flush(): void {
+    if (!this.open && !this.socket.writableEnded) this.socket.end();
+  }
+
+  protected release(): void {
+    this.socket.destroy();
+  }
+}
 
 export async function createLibuvServer(spec: ProtocolSpec, opts: StrategyOptions): Promise<StrategyServer> {
-  const protocol = await loadProtocol(spec);
-  const overflow = `closed: ${protocol.overflowReason ?? 'write queue full'}`;
-  const counters: ServerCounters = {};
-  const hub = new LocalHub();
-  const sockets = new Map<net.Socket, Session>();
+  const slots = new SlotHost<NetSlot>(await loadProtocol(spec), opts.writeQueueCap);
   let nextId = 1;
   let ticker: NodeJS.Timeout | undefined;
 
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-    bump(counters, 'accepted');
-    let closed = false;
-    const conn: Conn = {
-      id: nextId++,
-      write(bytes) {
-        if (closed) return;
-        socket.write(bytes);
-        if (socket.writableLength > opts.writeQueueCap) {
-          bump(counters, overflow);
-          finish(true);
-        }
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        hub.delete(conn);
-        socket.end();
-      },
-    };
-    let session: Session | undefined;
-    const finish = (abort: boolean): void => {
-      if (!closed) {
-        closed = true;
-        hub.delete(conn);
-      }
-      if (abort) socket.destroy();
-      else socket.end();
-      const s = session;
-      if (s !== undefined && sockets.delete(socket)) {
-        try {
-          s.onClose();
-        } catch (err) {
-          protocolFault(counters, err);
-        }
-      }
-    };
-    hub.add(conn);
-    try {
-      session = protocol.open(conn, hub);
-    } catch (err) {
-      protocolFault(counters, err);
-      finish(true);
-      return;
-    }
-    sockets.set(socket, session);
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      try {
-        session.onData(chunk);
-      } catch (err) {
-        protocolFault(counters, err);
-        finish(true);
-      }
-    });
-    // EOF: the peer half-closed; flush what is queued, then close.
-    socket.on('end', () => finish(false));
-    socket.on('error', () => {
-      bump(counters, 'errors: socket');
-      finish(true);
-    });
-    socket.on('close', () => {
-      bump(counters, 'closed');
-      finish(true);
-    });
+    slots.start(new NetSlot(slots, nextId++, socket));
   });
   server.maxConnections = Number.MAX_SAFE_INTEGER;
 
   return {
     name: 'libuv',
-    counters: () => ({ ...counters }),
+    counters: () => ({ ...slots.counters }),
     async listen(host, port) {
-      const addr = await listenNodeServer(server, { host, port, backlog: opts.backlog, sndbufBytes: opts.sndbufBytes, counters });
-      ticker = setInterval(() => {
-        const now = Date.now();
-        for (const s of sockets.values()) s.tick?.(now);
-      }, 1000);
+      const addr = await listenNodeServer(server, { host, port, backlog: opts.backlog, sndbufBytes: opts.sndbufBytes, counters: slots.counters });
+      ticker = setInterval(() => slots.tick(Date.now()), TICK_MS);
       ticker.unref();
       return addr;
     },
     async close() {
       if (ticker !== undefined) clearInterval(ticker);
       const closedListener = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets.keys()) s.end();
-      const deadline = setTimeout(() => {
-        for (const s of sockets.keys()) s.destroy();
-      }, CLOSE_GRACE_MS);
+      slots.closeAll();
+      const deadline = setTimeout(() => slots.finishAll(), CLOSE_GRACE_MS);
       await closedListener;
       clearTimeout(deadline);
     },

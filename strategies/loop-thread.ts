@@ -1,17 +1,102 @@
 /**
- * The main-thread half shared by the strategies whose event loop runs in one
- * worker_thread (the reactor family and io-uring). The loop must not share a
- * thread with Node's own event loop: it blocks in select/poll/epoll_wait or
- * io_uring_enter. The main thread keeps the signals; to stop the loop it
- * raises a flag in shared memory and wakes it (self-pipe or eventfd), and if
- * the loop does not stop within a deadline, terminates the thread.
+ * The loop server: the main-thread half of every strategy whose event loop
+ * runs in one worker_thread (the reactor family and io-uring), which differ
+ * here only in their LoopEntry (worker module, waker, listener mode). The
+ * loop must not share a thread with Node's own event loop: it blocks in
+ * select/poll/epoll_wait or io_uring_enter. The main thread binds the
+ * listening socket (so EADDRINUSE rejects listen() directly) and keeps the
+ * signals (harness/serve.ts turns SIGTERM/SIGINT into close()); to stop the
+ * loop it raises a flag in shared memory and wakes it (self-pipe or
+ * eventfd), and if the loop does not stop within a deadline, terminates the
+ * thread.
  *
  * The loop thread speaks LoopMessage: 'ready' once it serves, 'counters'
  * while it runs, then 'stopped' or 'fatal' (after it released the listener).
  */
 import { Worker } from 'node:worker_threads';
-import { bump, type ServerCounters } from '../core/strategy.js';
+import type { ProtocolSpec } from '../core/protocol.js';
+import { bump, type ServerCounters, type StrategyOptions, type StrategyServer } from '../core/strategy.js';
+import { listenTcp } from './listen-tcp.js';
 import * as sys from './sys/index.js';
+
+/** Index of the stop flag in the control Int32Array. */
+export const CONTROL_STOP = 0;
+
+/** What every loop thread gets as workerData (an entry may add its own fields). */
+export interface LoopWorkerData {
+  readonly spec: ProtocolSpec;
+  readonly opts: StrategyOptions;
+  /** The listening socket, bound by the main thread. */
+  readonly listenFd: number;
+  /** The fd the loop watches to be woken (the waker's). */
+  readonly wakeFd: number;
+  /** Int32Array over it: [CONTROL_STOP] = 1 asks the loop to stop. */
+  readonly control: SharedArrayBuffer;
+}
+
+/** How the main thread wakes a loop blocked in its wait (sys.Waker is one). */
+export interface LoopWaker {
+  /** What the loop watches: handed to it as wakeFd. */
+  readonly readFd: number;
+  wake(): void;
+  close(): void;
+}
+
+/** What one loop server differs in. */
+export interface LoopEntry {
+  /** The strategy's name. */
+  readonly name: string;
+  /** The worker module that runs the loop. */
+  readonly url: URL;
+  /** Counter bumped when the loop fails after it was ready. */
+  readonly failureCounter: string;
+  /** A blocking listener (io_uring parks the ACCEPT itself); else O_NONBLOCK (a readiness loop accepts). */
+  readonly blockingListener: boolean;
+  /** Fields the loop needs beyond LoopWorkerData (the reactor: which loop). */
+  readonly data?: Readonly<Record<string, string>>;
+  waker(): LoopWaker;
+}
+
+export function createLoopServer(entry: LoopEntry, spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
+  const { name } = entry;
+  let thread: LoopThread | undefined;
+  let listening = false;
+  return {
+    name,
+    counters: () => thread?.counters() ?? {},
+
+    async listen(host, port) {
+      if (listening) throw new Error(`${name}: listen() called twice`);
+      listening = true;
+      const l = await listenTcp(host, port, opts, { blocking: entry.blockingListener });
+      let waker: LoopWaker;
+      try {
+        waker = entry.waker();
+      } catch (err) {
+        sys.close(l.fd);
+        throw err;
+      }
+      const sab = new SharedArrayBuffer(4);
+      const control = new Int32Array(sab);
+      const data: LoopWorkerData = { ...entry.data, spec, opts, listenFd: l.fd, wakeFd: waker.readFd, control: sab };
+      thread = await LoopThread.start({
+        name,
+        url: entry.url,
+        workerData: data,
+        listenFd: l.fd,
+        failureCounter: entry.failureCounter,
+        wake: () => {
+          Atomics.store(control, CONTROL_STOP, 1);
+          waker.wake();
+        },
+        release: () => waker.close(),
+      });
+      return { host: l.host, port: l.port };
+    },
+
+    close: () => thread?.stop() ?? Promise.resolve(),
+  };
+}
 
 export type LoopMessage =
   | { readonly type: 'ready' }
@@ -33,7 +118,7 @@ export class LoopStartError extends Error {
 /** close() waits this long for the loop to stop by itself before terminating it. */
 const STOP_DEADLINE_MS = 800;
 
-export interface LoopThreadOptions {
+interface LoopThreadOptions {
   /** The strategy's name, in messages and the thread's name. */
   readonly name: string;
   readonly url: URL;
@@ -48,7 +133,7 @@ export interface LoopThreadOptions {
   readonly release: () => void;
 }
 
-export class LoopThread {
+class LoopThread {
   #counters: ServerCounters = {};
   /** The loop said 'stopped' or 'fatal': it closed the listener itself. */
   #released = false;

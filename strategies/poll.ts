@@ -5,9 +5,10 @@
  * call), then recv/send copy the data (phase 2) for the ready fds.
  */
 import type { ProtocolSpec } from '../core/protocol.js';
-import { createReactorServer } from './reactor/server.js';
 import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
+import { createLoopServer } from './loop-thread.js';
+import { reactorEntry } from './reactor/entry.js';
 
 export function createPollServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  return createReactorServer('poll', 'poll', spec, opts);
+  return createLoopServer(reactorEntry('poll'), spec, opts);
 }

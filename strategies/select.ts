@@ -7,9 +7,10 @@
  * counted as "refused: FD_SETSIZE"; the server keeps serving the others.
  */
 import type { ProtocolSpec } from '../core/protocol.js';
-import { createReactorServer } from './reactor/server.js';
 import type { StrategyOptions, StrategyServer } from '../core/strategy.js';
+import { createLoopServer } from './loop-thread.js';
+import { reactorEntry } from './reactor/entry.js';
 
 export function createSelectServer(spec: ProtocolSpec, opts: StrategyOptions): StrategyServer {
-  return createReactorServer('select', 'select', spec, opts);
+  return createLoopServer(reactorEntry('select'), spec, opts);
 }

@@ -4,9 +4,11 @@
  * SIGIO when something happens on any of them; nobody blocks in phase 1 —
  * the process runs on (here: sleeps in Node's loop) and the signal says
  * "something, somewhere, is ready". Phase 2 (the recv copy) is still ours.
- * Runs on the main thread: Node delivers `process.on('SIGIO')` there.
+ * Runs on the main thread: Node delivers `process.on('SIGIO')` there. The
+ * connections are the reactor's (reactor/engine.ts), driven by signals
+ * instead of a readiness wait.
  *
- * Why this model is rare in practice, and what the numbers show:
+ * Why this model is rare in practice:
  * - Signals coalesce. A standard signal is one pending bit: ten sockets
  *   becoming readable before the handler runs give one SIGIO. So a signal
  *   can never mean "one event"; on every signal we drain *everything*: accept
@@ -17,10 +19,9 @@
  *   back to SIGIO. Hence the next point.
  * - The cost grows with the number of fds: each signal scans all of them, a
  *   recv syscall per connection, like poll() but done in user space one
- *   syscall at a time. `iomodels micro` measures that scan next to
- *   select/poll/epoll: 5.9 µs at 11 fds, 463 µs at 1,001, 6.35 ms at 10,001.
- *   Under closed-loop load most sockets are busy, so a scan finds much work
- *   and the sweep's CPU per op stays near epoll's; idle fds are what cost.
+ *   syscall at a time (`iomodels micro` measures that scan next to
+ *   select/poll/epoll). Under closed-loop load most sockets are busy, so a
+ *   scan finds much work; idle fds are what cost.
  *
  * Signals, Node and the libuv signal pipe. Node runs no JS in a signal
  * handler: libuv's handler writes a 16-byte message per delivery into a
@@ -44,15 +45,14 @@
  * which the kernel suppresses while the socket is marked as having a waiting
  * reader. (Bytes that arrive between accept() and fcntl(O_ASYNC) raise no
  * signal either, but the drain pass that accepted the connection reads it
- * right after setting O_ASYNC, so that case needs no sweep.) The sweep bounds such a miss to SWEEP_MS. The counter
- * "sigio: sweeps that found work" is an upper bound on the misses: it also
- * counts sweeps that merely ran before a pending signal's callback (a few
- * per thousand signals under closed-loop load here).
+ * right after setting O_ASYNC, so that case needs no sweep.) The sweep
+ * bounds such a miss to SWEEP_MS. The counter "sigio: sweeps that found
+ * work" is an upper bound on the misses: it also counts sweeps that merely
+ * ran before a pending signal's callback.
  */
-import * as dns from 'node:dns/promises';
-import * as net from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import type { ProtocolSpec } from '../core/protocol.js';
+import { listenTcp } from './listen-tcp.js';
 import { loadProtocol } from './protocol-loader.js';
 import { Engine, type Connection } from './reactor/engine.js';
 import { denseInterest } from './reactor/loops.js';
@@ -111,6 +111,7 @@ export async function createSigioServer(spec: ProtocolSpec, opts: StrategyOption
   });
   const engine = new Engine(await loadProtocol(spec), opts, interest);
   counters = engine.counters;
+  let listening = false;
   let listenFd = -1;
   let resumeAccept = 0;
   let stop: (() => void) | undefined;
@@ -164,9 +165,9 @@ export async function createSigioServer(spec: ProtocolSpec, opts: StrategyOption
     counters: () => ({ ...counters }),
 
     async listen(host, port) {
-      if (listenFd >= 0) throw new Error('sigio: listen() called twice');
-      const ip = net.isIP(host) !== 0 ? host : (await dns.lookup(host)).address;
-      const l = sys.listenTcp(ip, port, opts.backlog, { sndbuf: opts.sndbufBytes });
+      if (listening) throw new Error('sigio: listen() called twice');
+      listening = true;
+      const l = await listenTcp(host, port, opts);
       listenFd = l.fd;
       // Handler first, then O_ASYNC (the default action of SIGIO is to exit).
       let pending = false;

@@ -18,8 +18,8 @@ export const DEFAULT_MAX_QUEUE = 1024;
 export const DEFAULT_SEND_TIMEOUT_MS = 2000;
 /**
  * An idle pool thread is kept this long, so a new connection reuses it
- * instead of starting one (~25 ms); beyond that it exits and frees its
- * memory and fds.
+ * instead of starting one; beyond that it exits and frees its memory and
+ * fds.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 /** Upper bounds, checked by the CLI. */

@@ -33,7 +33,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { close as closeFd, listenTcp, shutdown, SHUT_RDWR } from '../sys/index.js';
+import { listenTcp } from '../listen-tcp.js';
+import { close as closeFd, shutdown, SHUT_RDWR } from '../sys/index.js';
 import type { ProtocolSpec } from '../../core/protocol.js';
 import type { ServerCounters, StrategyOptions, StrategyServer } from '../../core/strategy.js';
 import {
@@ -342,17 +343,11 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     startup(): { ms: number; threads: number } {
       return { ms: startup.ms, threads: startup.threads };
     },
-    listen(host, port) {
+    async listen(host, port) {
       const t0 = performance.now();
-      const ip = host === 'localhost' ? '127.0.0.1' : host;
-      let l: ReturnType<typeof listenTcp>;
-      try {
-        // Blocking listener: the acceptor sleeps in accept(2). SysError
-        // (code EADDRINUSE …) becomes a one-line message in `serve`.
-        l = listenTcp(ip, port, opts.backlog, { nonBlocking: false, sndbuf: opts.sndbufBytes });
-      } catch (err) {
-        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-      }
+      // Blocking listener: the acceptor sleeps in accept(2). SysError
+      // (code EADDRINUSE …) becomes a one-line message in `serve`.
+      const l = await listenTcp(host, port, opts, { blocking: true });
       listenFd = l.fd;
       pool = new Piscina<ConnectionTask, ConnectionResult>({
         filename: CONNECTION_URL,
@@ -400,7 +395,8 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
         process.stderr.write(`iomodels: blocking acceptor failed: ${err.message}\n`);
       });
       const prestarted = prestartThreads(p, t0);
-      return Promise.all([ready, prestarted]).then(() => ({ host: l.host, port: l.port }));
+      await Promise.all([ready, prestarted]);
+      return { host: l.host, port: l.port };
     },
     close() {
       closing ??= doClose();

@@ -11,27 +11,19 @@
  * last iteration, wait for >= 1 CQE), run every ready CQE through the
  * protocol, give the provided buffers back, queue one SEND per connection
  * that has new output and no SEND in flight, repeat.
+ *
+ * A connection's session side (states, guarded calls, hub, the cap) is the
+ * shared session slot (session-slot.ts); what is io-uring's own is here:
+ * its RECV and SEND requests and the two output buffers they read from.
  */
 import * as os from 'node:os';
-import type { Conn, Protocol, ProtocolSpec, Session } from '../../core/protocol.js';
-import { LocalHub } from '../hub.js';
-import { protocolFault } from '../session-guard.js';
-import { bump, type ServerCounters, type StrategyOptions } from '../../core/strategy.js';
+import type { Protocol } from '../../core/protocol.js';
+import { SessionSlot, SlotHost } from '../session-slot.js';
+import { bump, type ServerCounters } from '../../core/strategy.js';
 import type { LoopHooks } from '../loop-thread-entry.js';
+import { CONTROL_STOP, type LoopWorkerData } from '../loop-thread.js';
 import * as sys from '../sys/index.js';
 import * as uring from '../sys/io-uring.js';
-
-export interface UringLoopData {
-  readonly spec: ProtocolSpec;
-  readonly opts: StrategyOptions;
-  /** Listening socket bound by the main thread (blocking: io_uring waits for us). */
-  readonly listenFd: number;
-  /** Blocking eventfd: the main thread writes it to wake the loop. */
-  readonly wakeFd: number;
-  /** Int32Array over it: [0] = 1 asks the loop to stop. */
-  readonly control: SharedArrayBuffer;
-}
-
 
 // user_data high word: what completed. Low word: the connection id.
 const OP_ACCEPT = 1;
@@ -51,11 +43,6 @@ const STOP_GRACE_MS = 300;
 /** Output buffers above this are dropped after use instead of kept for reuse. */
 const KEEP_OUT_MAX = 64 * 1024;
 
-const OPEN = 0;
-const CLOSING = 1; // Conn.close(): flush, then close
-const PEER_EOF = 2; // peer FIN: flush, then close
-const CLOSED = 3;
-
 const NEG_ENOBUFS = -sys.ENOBUFS;
 /** IORING_OP_TIMEOUT completes with -ETIME when it simply expired. */
 const NEG_ETIME = -os.constants.errno.ETIME;
@@ -67,12 +54,9 @@ const NEG_ENFILE = -sys.ENFILE;
 const ACCEPT_PAUSE_MS = 100;
 const EMPTY = sys.allocBuffer(0);
 
-class UringConn implements Conn {
-  readonly id: number;
+/** An io-uring connection: the session slot plus its RECV/SEND requests and output buffers. */
+class UringConn extends SessionSlot {
   readonly fd: number;
-  state = OPEN;
-  session: Session | undefined;
-  onCloseCalled = false;
   /** A multishot RECV is armed (its last CQE had IORING_CQE_F_MORE). */
   recvArmed = false;
   /** Waiting in the loop's rearm list. */
@@ -94,7 +78,7 @@ class UringConn implements Conn {
     id: number,
     fd: number,
   ) {
-    this.id = id;
+    super(loop, id);
     this.fd = fd;
   }
 
@@ -102,10 +86,8 @@ class UringConn implements Conn {
     return this.outLen + (this.wireLen - this.wireOff);
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.state === CLOSED || this.state === CLOSING) return;
+  protected send(bytes: Uint8Array): boolean {
     const n = bytes.length;
-    if (n === 0) return;
     // Copy: `bytes` may be a provided buffer the kernel gets back right after onData.
     const need = this.outLen + n;
     if (need > this.out.length) {
@@ -115,25 +97,19 @@ class UringConn implements Conn {
     }
     this.out.set(bytes, this.outLen);
     this.outLen = need;
-    if (this.queued > this.loop.writeQueueCap) {
-      bump(this.loop.counters, this.loop.overflowCounter);
-      this.abort();
-      return;
-    }
-    this.loop.markDirty(this);
+    return true;
   }
 
-  close(): void {
-    if (this.state !== OPEN && this.state !== PEER_EOF) return;
-    this.loop.hub.delete(this);
-    if (this.state === OPEN) this.state = CLOSING;
-    if (this.queued === 0) this.finish();
+  /** New output goes out after this batch of CQEs; a slot that stopped reading closes once it is all sent (onSend). */
+  protected flush(): void {
+    if (!this.open && this.queued === 0) this.finish();
+    else this.loop.markDirty(this);
   }
 
   /** Called by the loop after a batch of CQEs: start a SEND if none is in flight. */
-  flush(): void {
+  startSend(): void {
     this.dirty = false;
-    if (this.state === CLOSED || this.sending || this.outLen === 0) return;
+    if (this.closed || this.sending || this.outLen === 0) return;
     // Swap the buffers: the protocol keeps appending to `out` while `wire` is in flight.
     const w = this.wire;
     this.wire = this.out;
@@ -151,7 +127,7 @@ class UringConn implements Conn {
 
   onSend(res: number): void {
     this.sending = false;
-    if (this.state === CLOSED) return;
+    if (this.closed) return;
     if (res < 0) {
       this.fail();
       return;
@@ -163,32 +139,20 @@ class UringConn implements Conn {
       return;
     }
     this.wireOff = this.wireLen = 0;
-    if (this.outLen > 0) this.flush();
-    else if (this.state !== OPEN) this.finish();
+    if (this.outLen > 0) this.startSend();
+    else if (!this.open) this.finish();
   }
 
   onRecv(bytes: Buffer | undefined, res: number, more: boolean): void {
     if (!more) this.recvArmed = false;
-    if (this.state !== OPEN) return;
+    if (!this.open) return;
     if (res > 0 && bytes !== undefined) {
-      const s = this.session;
-      if (s === undefined) return;
-      try {
-        s.onData(bytes);
-      } catch (err) {
-        protocolFault(this.loop.counters, err);
-        this.abort();
-        return;
-      }
-      if (!more && this.state === OPEN) this.loop.rearm(this);
+      this.deliver(bytes);
+      if (!more && this.open) this.loop.rearm(this);
       return;
     }
     if (res === 0) {
-      // Peer FIN: tell the session, send what is queued, then close.
-      this.state = PEER_EOF;
-      this.loop.hub.delete(this);
-      this.callOnClose();
-      if (this.queued === 0) this.finish();
+      this.peerClosed();
       return;
     }
     if (res === NEG_ENOBUFS || res === NEG_ECANCELED || res === sys.NEG_EINTR || res === sys.NEG_EAGAIN) {
@@ -201,55 +165,16 @@ class UringConn implements Conn {
     this.fail();
   }
 
-  fail(): void {
-    if (this.state === CLOSED) return;
-    bump(this.loop.counters, 'errors: socket');
-    this.abort();
-  }
-
-  /** Close now, dropping anything queued. */
-  abort(): void {
-    if (this.state === CLOSED) return;
+  protected release(): void {
     this.outLen = 0;
     this.wireOff = this.wireLen = 0;
-    this.finish();
-  }
-
-  finish(): void {
-    if (this.state === CLOSED) return;
-    this.state = CLOSED;
     // shutdown() completes the armed multishot RECV (with 0) and any SEND in
     // flight; closing the fd alone would not, as each request holds its own
     // reference to the socket. The fd number may be reused at once: CQEs are
     // matched by connection id, never by fd.
     sys.shutdown(this.fd, sys.SHUT_RDWR);
     sys.close(this.fd);
-    this.loop.forget(this);
-    bump(this.loop.counters, 'closed');
-    this.callOnClose();
-  }
-
-  callOnClose(): void {
-    if (this.onCloseCalled) return;
-    const s = this.session;
-    if (s === undefined) return;
-    this.onCloseCalled = true;
-    try {
-      s.onClose();
-    } catch (err) {
-      protocolFault(this.loop.counters, err);
-    }
-  }
-
-  tick(now: number): void {
-    const s = this.session;
-    if (this.state === CLOSED || s?.tick === undefined) return;
-    try {
-      s.tick(now);
-    } catch (err) {
-      protocolFault(this.loop.counters, err);
-      this.abort();
-    }
+    this.loop.settle(this);
   }
 
   /** No request of ours can still complete for this connection. */
@@ -258,17 +183,11 @@ class UringConn implements Conn {
   }
 }
 
-export class UringLoop {
-  readonly counters: ServerCounters = {};
-  readonly hub = new LocalHub();
-  readonly protocol: Protocol;
-  readonly overflowCounter: string;
-  readonly writeQueueCap: number;
+/** The io-uring slot host: the core's bookkeeping plus the ring and its requests. */
+export class UringLoop extends SlotHost<UringConn> {
   readonly ring: uring.IoUring;
-  /** Every connection with a request in flight or a live session, by id. */
+  /** Every connection with a request in flight or a live session, by id (CQEs name the id). */
   readonly #conns = new Map<number, UringConn>();
-  /** Live (not CLOSED) connections. */
-  #live = 0;
   readonly #dirty: UringConn[] = [];
   readonly #rearm: UringConn[] = [];
   #nextId = 1;
@@ -284,10 +203,8 @@ export class UringLoop {
   #recycled = 0;
   readonly #views = new Map<number, Buffer>();
 
-  constructor(d: UringLoopData, protocol: Protocol) {
-    this.protocol = protocol;
-    this.overflowCounter = `closed: ${this.protocol.overflowReason ?? 'write queue full'}`;
-    this.writeQueueCap = d.opts.writeQueueCap;
+  constructor(d: LoopWorkerData, protocol: Protocol) {
+    super(protocol, d.opts.writeQueueCap);
     this.#listenFd = d.listenFd;
     this.#wakeFd = d.wakeFd;
     this.ring = new uring.IoUring({ sqEntries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, bufCount: BUF_COUNT, bufSize: BUF_SIZE });
@@ -350,9 +267,8 @@ export class UringLoop {
     this.#rearm.push(c);
   }
 
-  forget(c: UringConn): void {
-    this.#live--;
-    this.hub.delete(c);
+  /** A connection closed: forget it by id unless a request of its can still complete. */
+  settle(c: UringConn): void {
     if (c.idle) this.#conns.delete(c.id);
   }
 
@@ -369,29 +285,16 @@ export class UringLoop {
     return v;
   }
 
-  #open(fd: number): void {
+  #accepted(fd: number): void {
     const c = new UringConn(this, this.#nextId++, fd);
     if (this.#nextId > 0xffffffff) this.#nextId = 1;
-    bump(this.counters, 'accepted');
     try {
       sys.setNoDelay(fd);
     } catch {
       // The peer may have reset already; the RECV will say so.
     }
     this.#conns.set(c.id, c);
-    this.#live++;
-    this.hub.add(c);
-    let session: Session;
-    try {
-      session = this.protocol.open(c, this.hub);
-    } catch (err) {
-      protocolFault(this.counters, err);
-      c.abort();
-      return;
-    }
-    if (c.state === CLOSED) return;
-    c.session = session;
-    this.#prepRecv(c);
+    if (this.start(c)) this.#prepRecv(c);
   }
 
   readonly #onCqe = (lo: number, hi: number, res: number, flags: number): void => {
@@ -407,7 +310,7 @@ export class UringLoop {
         const c = this.#conns.get(lo);
         if (c !== undefined) {
           c.onRecv(bytes, res, more);
-          if (c.state === CLOSED && c.idle) this.#conns.delete(c.id);
+          if (c.closed && c.idle) this.#conns.delete(c.id);
         }
         // The protocol is done with the view (its contract): give it back.
         if (bid >= 0) {
@@ -420,13 +323,13 @@ export class UringLoop {
         const c = this.#conns.get(lo);
         if (c === undefined) return;
         c.onSend(res);
-        if (c.state === CLOSED && c.idle) this.#conns.delete(c.id);
+        if (c.closed && c.idle) this.#conns.delete(c.id);
         return;
       }
       case OP_ACCEPT:
         if (!more) this.#acceptArmed = false;
         if (res >= 0) {
-          if (this.#accepting) this.#open(res);
+          if (this.#accepting) this.#accepted(res);
           else sys.close(res);
         } else if (res !== NEG_ECANCELED) {
           bump(this.counters, `errors: accept ${sys.errnoName(-res)}`);
@@ -459,17 +362,13 @@ export class UringLoop {
       const c = r[i];
       if (c === undefined) continue;
       c.rearmQueued = false;
-      if (c.state === OPEN && !c.recvArmed) this.#prepRecv(c);
+      if (c.open && !c.recvArmed) this.#prepRecv(c);
     }
     r.length = 0;
     const d = this.#dirty;
-    // flush() may not add to the list (it only submits), so a plain loop is safe.
-    for (let i = 0; i < d.length; i++) d[i]?.flush();
+    // startSend() may not add to the list (it only submits), so a plain loop is safe.
+    for (let i = 0; i < d.length; i++) d[i]?.startSend();
     d.length = 0;
-  }
-
-  #tick(now: number): void {
-    for (const c of this.#conns.values()) c.tick(now);
   }
 
   run(control: Int32Array, hooks: LoopHooks): ServerCounters {
@@ -485,16 +384,16 @@ export class UringLoop {
       this.#reap();
       this.#afterBatch();
       const now = Date.now();
-      if (stopDeadline === 0 && Atomics.load(control, 0) !== 0) {
+      if (stopDeadline === 0 && Atomics.load(control, CONTROL_STOP) !== 0) {
         // Stop: no new connections; every connection flushes what it has
         // queued and closes; whatever is left at the deadline is dropped.
         this.#accepting = false;
         stopDeadline = now + STOP_GRACE_MS;
-        for (const c of [...this.#conns.values()]) c.close();
+        this.closeAll();
         this.#afterBatch();
       }
       if (stopDeadline !== 0) {
-        if (this.#live === 0 || now >= stopDeadline) break;
+        if (this.size === 0 || now >= stopDeadline) break;
         if (!this.#timerArmed) this.#prepTimer(50);
         continue;
       }
@@ -502,7 +401,7 @@ export class UringLoop {
       if (!this.#acceptArmed && this.#accepting && now >= this.#acceptPausedUntil) this.#prepAccept();
       if (now >= nextTick) {
         nextTick = now + TICK_MS;
-        this.#tick(now);
+        this.tick(now);
         this.#afterBatch();
         hooks.counters(this.counters);
       }
@@ -511,7 +410,7 @@ export class UringLoop {
         this.#prepTimer(Math.max(1, Math.min(nextTick - now, paused)));
       }
     }
-    for (const c of [...this.#conns.values()]) c.abort();
+    this.finishAll();
     return this.counters;
   }
 

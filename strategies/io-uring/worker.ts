@@ -7,9 +7,10 @@
 import { workerData } from 'node:worker_threads';
 import { runLoopThread } from '../loop-thread-entry.js';
 import * as sys from '../sys/index.js';
-import { UringLoop, type UringLoopData } from './loop.js';
+import type { LoopWorkerData } from '../loop-thread.js';
+import { UringLoop } from './loop.js';
 
-const d = workerData as UringLoopData;
+const d = workerData as LoopWorkerData;
 let loop: UringLoop | undefined;
 await runLoopThread(
   'strategies/io-uring/worker.js',

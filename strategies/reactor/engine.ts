@@ -1,16 +1,16 @@
 /**
  * The per-connection half of a reactor, shared by every readiness loop
- * (select, poll, epoll, kqueue, busypoll): accept, read into one reusable
- * buffer, hand the bytes to the Session, send what the socket takes and
- * queue the rest, close. The loop around it only decides *when* to call
- * readable()/writable(); the engine tells it *what* each connection waits
- * for through `Interest`.
+ * (select, poll, epoll, kqueue, busypoll) and by sigio: accept, read into
+ * one reusable buffer, send what the socket takes and queue the rest until
+ * the fd is writable. The session's side (states, guarded calls, hub, the
+ * cap) is the shared session slot (session-slot.ts). The loop around it
+ * only decides *when* to call readable()/writable(); the engine tells it
+ * *what* each connection waits for through `Interest`.
  */
-import type { Conn, Protocol, Session } from '../../core/protocol.js';
-import { LocalHub } from '../hub.js';
+import type { Protocol } from '../../core/protocol.js';
 import { EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
-import { protocolFault } from '../session-guard.js';
-import { bump, type ServerCounters, type StrategyOptions } from '../../core/strategy.js';
+import { SessionSlot, SlotHost } from '../session-slot.js';
+import { bump, type StrategyOptions } from '../../core/strategy.js';
 import * as sys from '../sys/index.js';
 
 /** How the loop is told what a connection waits for. */
@@ -30,13 +30,6 @@ const VIEW_CACHE_MAX = 16 * 1024;
 /** accept() calls per readiness event, so a connect storm cannot starve reads. */
 const ACCEPT_BATCH = 64;
 
-const OPEN = 0;
-/** Conn.close() was called: flush the queue, then close. */
-const CLOSING = 1;
-/** Peer sent FIN: flush the queue, then close. */
-const PEER_EOF = 2;
-const CLOSED = 3;
-
 const logged = new Set<string>();
 function logOnce(what: string, msg: string): void {
   if (logged.has(what)) return;
@@ -44,16 +37,13 @@ function logOnce(what: string, msg: string): void {
   process.stderr.write(`iomodels: ${msg}\n`);
 }
 
-export class Connection implements Conn {
-  readonly id: number;
+/** A reactor connection: the session slot plus send()-now, queue the rest, EVENT_WRITE. */
+export class Connection extends SessionSlot {
   readonly fd: number;
   /** EVENT_* bits the loop currently watches for. */
   events = 0;
-  /** Slot in a loop's own table (busypoll's array), -1 if none. */
-  slot = -1;
-  #state = OPEN;
-  #session: Session | undefined;
-  #onCloseCalled = false;
+  /** Index in a loop's own dense table (busypoll's, sigio's array), -1 if none. */
+  index = -1;
   /** Unsent chunks (copies we own), the first one from #head. */
   readonly #queue: Uint8Array[] = [];
   #head = 0;
@@ -61,65 +51,29 @@ export class Connection implements Conn {
   readonly #engine: Engine;
 
   constructor(engine: Engine, id: number, fd: number) {
+    super(engine, id);
     this.#engine = engine;
-    this.id = id;
     this.fd = fd;
   }
 
-  get open(): boolean {
-    return this.#state === OPEN;
-  }
-
-  get closed(): boolean {
-    return this.#state === CLOSED;
-  }
-
-  /** Bytes queued unsent. */
   get queued(): number {
     return this.#queued;
   }
 
-  /** @internal set once protocol.open returned. */
-  attach(session: Session): void {
-    this.#session = session;
-  }
-
-  get session(): Session | undefined {
-    return this.#session;
-  }
-
-  write(bytes: Uint8Array): void {
-    if (this.#state === CLOSED || this.#state === CLOSING) return;
+  protected send(bytes: Uint8Array): boolean {
     const len = bytes.length;
-    if (len === 0) return;
     let sent = 0;
     if (this.#queued === 0) {
       const n = sys.send(this.fd, bytes, 0, len);
-      if (n === len) return;
+      if (n === len) return true;
       if (n >= 0) sent = n;
-      else if (n !== sys.NEG_EAGAIN && n !== sys.NEG_EINTR) {
-        this.fail();
-        return;
-      }
+      else if (n !== sys.NEG_EAGAIN && n !== sys.NEG_EINTR) return false;
     }
     // Keep a copy of the unsent tail: `bytes` may be our receive buffer.
     const tail = Buffer.from(sent === 0 ? bytes : bytes.subarray(sent));
     this.#queue.push(tail);
     this.#queued += tail.length;
-    if (this.#queued > this.#engine.writeQueueCap) {
-      bump(this.#engine.counters, this.#engine.overflowCounter);
-      this.abort();
-      return;
-    }
-    this.#updateInterest();
-  }
-
-  close(): void {
-    if (this.#state !== OPEN && this.#state !== PEER_EOF) return;
-    this.#engine.hub.delete(this);
-    if (this.#state === OPEN) this.#state = CLOSING;
-    if (this.#queued === 0) this.#finish();
-    else this.#updateInterest();
+    return true;
   }
 
   /**
@@ -128,27 +82,15 @@ export class Connection implements Conn {
    * a loop without per-fd readiness (sigio) calls it until false (EAGAIN).
    */
   readable(): boolean {
-    if (this.#state !== OPEN) return false;
+    if (!this.open) return false;
     const e = this.#engine;
     const n = sys.recv(this.fd, e.recvBuf, 0, RECV_BUFFER);
     if (n > 0) {
-      const s = this.#session;
-      if (s === undefined) return false;
-      try {
-        s.onData(e.view(n));
-      } catch (err) {
-        protocolFault(e.counters, err);
-        this.abort();
-      }
-      return this.#state === OPEN;
+      this.deliver(e.view(n));
+      return this.open;
     }
     if (n === 0) {
-      // Peer EOF: tell the session, send what is queued, then close.
-      this.#state = PEER_EOF;
-      this.#engine.hub.delete(this);
-      this.#callOnClose();
-      if (this.#queued === 0) this.#finish();
-      else this.#updateInterest();
+      this.peerClosed();
       return false;
     }
     if (n === sys.NEG_EAGAIN) return false;
@@ -159,7 +101,7 @@ export class Connection implements Conn {
 
   /** The fd is writable: send queued bytes. */
   writable(): void {
-    if (this.#state === CLOSED || this.#queued === 0) return;
+    if (this.closed || this.#queued === 0) return;
     const q = this.#queue;
     while (q.length > 0) {
       const chunk = q[0];
@@ -181,49 +123,22 @@ export class Connection implements Conn {
       this.fail();
       return;
     }
-    if (this.#queued === 0 && this.#state !== OPEN) this.#finish();
-    else this.#updateInterest();
-  }
-
-  /** A socket error (RST, EPIPE …): drop the queue and close. */
-  fail(): void {
-    if (this.#state === CLOSED) return;
-    bump(this.#engine.counters, 'errors: socket');
-    this.abort();
-  }
-
-  /** Close now, dropping anything queued. */
-  abort(): void {
-    if (this.#state === CLOSED) return;
-    this.#queue.length = 0;
-    this.#queued = 0;
-    this.#finish();
+    this.flush();
   }
 
   /** Server shutdown: one last non-blocking flush attempt, then close. */
   shutdown(): void {
-    if (this.#state === CLOSED) return;
+    if (this.closed) return;
     if (this.#queued > 0) this.writable();
-    this.abort();
+    this.finish();
   }
 
-  /** Session.tick, guarded. */
-  tick(now: number): void {
-    const s = this.#session;
-    if (this.#state === CLOSED || s?.tick === undefined) return;
-    try {
-      s.tick(now);
-    } catch (err) {
-      protocolFault(this.#engine.counters, err);
-      this.abort();
-    }
-  }
-
-  #updateInterest(): void {
-    if (this.#state === CLOSED) return;
-    const want = (this.#state === OPEN ? EVENT_READ : 0) | (this.#queued > 0 ? EVENT_WRITE : 0);
+  /** Watch for what the state and the queue call for; nothing left to wait for: close. */
+  protected flush(): void {
+    if (this.closed) return;
+    const want = (this.open ? EVENT_READ : 0) | (this.#queued > 0 ? EVENT_WRITE : 0);
     if (want === 0) {
-      this.#finish();
+      this.finish();
       return;
     }
     if (want !== this.events) {
@@ -232,42 +147,20 @@ export class Connection implements Conn {
     }
   }
 
-  #finish(): void {
-    if (this.#state === CLOSED) return;
-    this.#state = CLOSED;
-    const e = this.#engine;
-    e.interest.remove(this);
+  protected release(): void {
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#engine.interest.remove(this);
     sys.close(this.fd);
-    e.forget(this);
-    bump(e.counters, 'closed');
-    this.#callOnClose();
-  }
-
-  #callOnClose(): void {
-    if (this.#onCloseCalled) return;
-    const s = this.#session;
-    if (s === undefined) return;
-    this.#onCloseCalled = true;
-    try {
-      s.onClose();
-    } catch (err) {
-      protocolFault(this.#engine.counters, err);
-    }
   }
 }
 
 export type AcceptResult = 'more' | 'drained' | 'pause';
 
-export class Engine {
-  readonly counters: ServerCounters = {};
-  readonly hub = new LocalHub();
-  readonly protocol: Protocol;
-  readonly overflowCounter: string;
-  readonly writeQueueCap: number;
+/** The reactor's slot host: the core's bookkeeping, accept, the receive buffer. */
+export class Engine extends SlotHost<Connection> {
   readonly recvBuf: Buffer = sys.allocBuffer(RECV_BUFFER);
   readonly #views: (Buffer | undefined)[] = [];
-  readonly #conns = new Set<Connection>();
-  readonly #tickers = new Set<Connection>();
   #nextId = 1;
 
   constructor(
@@ -275,13 +168,7 @@ export class Engine {
     opts: StrategyOptions,
     readonly interest: Interest,
   ) {
-    this.protocol = protocol;
-    this.overflowCounter = `closed: ${this.protocol.overflowReason ?? 'write queue full'}`;
-    this.writeQueueCap = opts.writeQueueCap;
-  }
-
-  get size(): number {
-    return this.#conns.size;
+    super(protocol, opts.writeQueueCap);
   }
 
   /** recvBuf[0, n) as a view, cached per length. */
@@ -334,40 +221,16 @@ export class Engine {
       }
       throw err;
     }
-    bump(this.counters, 'accepted');
     try {
       sys.setNoDelay(fd);
     } catch {
       // The peer may have reset already; the first recv will say so.
     }
-    this.#conns.add(conn);
-    this.hub.add(conn);
-    let session: Session;
-    try {
-      session = this.protocol.open(conn, this.hub);
-    } catch (err) {
-      protocolFault(this.counters, err);
-      conn.abort();
-      return;
-    }
-    if (conn.closed) return;
-    conn.attach(session);
-    if (session.tick !== undefined) this.#tickers.add(conn);
-  }
-
-  /** Called by a connection as it closes. */
-  forget(conn: Connection): void {
-    this.#conns.delete(conn);
-    this.#tickers.delete(conn);
-    this.hub.delete(conn);
-  }
-
-  tick(now: number): void {
-    for (const c of this.#tickers) c.tick(now);
+    this.start(conn);
   }
 
   /** Close every connection (one last flush attempt each). */
   shutdown(): void {
-    for (const c of [...this.#conns]) c.shutdown();
+    for (const c of this.slots()) c.shutdown();
   }
 }

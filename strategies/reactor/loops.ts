@@ -16,10 +16,10 @@ import { createSelector, EVENT_READ, EVENT_WRITE, type Selector, type SelectorKi
 import type { LoopHooks } from '../loop-thread-entry.js';
 import type { Protocol } from '../../core/protocol.js';
 import type { ServerCounters } from '../../core/strategy.js';
+import { CONTROL_STOP } from '../loop-thread.js';
 import * as sys from '../sys/index.js';
 import { Engine, type Connection, type Interest } from './engine.js';
-import { CONTROL_STOP, type ReactorWorkerData } from './messages.js';
-
+import type { ReactorWorkerData } from './entry.js';
 
 const TICK_MS = 1000;
 /** After EMFILE, how long the listener is left unwatched. */
@@ -87,17 +87,17 @@ export function denseInterest(conns: Connection[], onAdd?: (c: Connection) => vo
   return {
     add: (c) => {
       onAdd?.(c);
-      c.slot = conns.length;
+      c.index = conns.length;
       conns.push(c);
     },
     modify: () => undefined,
     remove: (c) => {
       const last = conns.pop();
       if (last !== undefined && last !== c) {
-        last.slot = c.slot;
-        conns[c.slot] = last;
+        last.index = c.index;
+        conns[c.index] = last;
       }
-      c.slot = -1;
+      c.index = -1;
     },
   };
 }

@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { runLoopThread } from '../loop-thread-entry.js';
 import * as sys from '../sys/index.js';
 import { busyPollLoop, selectorLoop } from './loops.js';
-import type { ReactorWorkerData } from './messages.js';
+import type { ReactorWorkerData } from './entry.js';
 
 const d = workerData as ReactorWorkerData;
 await runLoopThread(
