@@ -66,6 +66,8 @@ export interface Plan {
   targetPid?: number;
   /** http: the load generator, "native" or "autocannon" (absent: native). */
   httpDriver?: string;
+  /** Load threads per cell (absent: 1, files written before it existed). */
+  loadThreads?: number;
   /** `bench --profile`: the named bundle of flags the run started from (absent: none); flags given beside it override its values. */
   profile?: string;
 }
@@ -118,10 +120,18 @@ export interface StartupMetrics {
 }
 
 export interface ClientMetrics {
-  /** Load child CPU as % of one core over the window; ≥ 90 marks the cell client-bound. */
+  /**
+   * Load child CPU as % of one core over the window. The cell is
+   * client-bound when it reaches 90% of the cores the load was given, or
+   * one load thread reaches 90% of a core.
+   */
   cpuPercent: number;
-  /** The driver that produced the numbers ("net", "epoll", "autocannon", …). */
+  /** The driver that produced the numbers ("net", "selector:epoll", "autocannon", …). */
   driver: string;
+  /** Cores the load child was given (--client-cpus); absent in files written before it was recorded (then 1). */
+  cores?: number;
+  /** Per load thread: its connections and its own CPU as % of one core over the window (where it could be read). */
+  threads?: { connections: number; cpuPercent?: number }[];
 }
 
 /** One measurement of one (strategy, workload, connections) cell. */

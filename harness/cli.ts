@@ -22,7 +22,7 @@ import { byteSize, cellRef, countList, intList, isLoopback, nonNegativeInt, nonN
 import type { Plan } from '../core/results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
-import { parseTarget } from './runner.js';
+import { cpuCount, parseTarget } from './runner.js';
 import { toolVersion } from './version.js';
 
 function fail(message: string): never {
@@ -266,7 +266,8 @@ const cli = yargs(hideBin(process.argv))
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
         .option('host', { type: 'string', default: '127.0.0.1', describe: 'loopback address the servers bind' })
-        .option('tcp-driver', { type: 'string', describe: 'echo and native http load: selector (default where it runs) or net (node:net)' })
+        .option('tcp-driver', { type: 'string', describe: 'load transport: selector (default where it runs) or net (node:net)' })
+        .option('load-threads', { type: 'string', describe: 'load threads the connections are spread over (default: one per CPU in --client-cpus; chat uses one)' })
         .option('out', { type: 'string', describe: 'output directory (default results/<timestamp>)' })
         .option('max-server-rss', { type: 'string', describe: 'kill a server whose RSS passes this (e.g. 4G; default half of RAM)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads (default ${DEFAULT_MAX_THREADS})` })
@@ -327,6 +328,7 @@ const cli = yargs(hideBin(process.argv))
         protocol: protocolOptions(argv),
         timeoutMs: positiveInt('--timeout', argv.timeout, 600_000),
         ...(tcpDriver === undefined ? {} : { tcpDriver }),
+        loadThreads: argv.loadThreads === undefined ? cpuCount(argv.clientCpus) : positiveInt('--load-threads', argv.loadThreads, 256),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
       };
       const pool = poolOptions(argv);

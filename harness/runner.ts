@@ -4,6 +4,7 @@
  * record one Cell. A failing cell is recorded and the sweep goes on.
  */
 import type { ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { DriverPhase, DriverResult } from './load/driver.js';
 import { decodeHistogram, summarize } from '../core/latency.js';
@@ -39,8 +40,18 @@ export const DEADLINES = {
   holdPoll: 50,
 };
 
-/** A load child at or above this CPU % measures itself, not the server. */
+/** A load child at or above this CPU % of its cores (or one load thread at this % of a core) measures itself, not the server. */
 export const CLIENT_BOUND_PERCENT = 90;
+
+/**
+ * Whether the load generator, not the server, was the ceiling: the load
+ * child used `threshold`% of the cores it was given, or one of its load
+ * threads used `threshold`% of a core (a saturated thread is a ceiling even
+ * with cores to spare).
+ */
+export function isClientBound(o: { cpuPercent: number; cores: number; threadPercents: readonly number[] }, threshold = CLIENT_BOUND_PERCENT): boolean {
+  return o.cpuPercent >= threshold * Math.max(1, o.cores) || o.threadPercents.some((p) => p >= threshold);
+}
 
 export interface CellSpec {
   strategy: string;
@@ -187,6 +198,7 @@ async function runLoad(spec: CellSpec, child: ChildProcess, port: number, server
       rate: plan.rate,
       protocol: plan.protocol,
       ...(plan.httpDriver === undefined ? {} : { httpDriver: plan.httpDriver }),
+      loadThreads: plan.loadThreads ?? 1,
     },
   };
   // A phase message reaches us some time after the driver entered the phase
@@ -381,6 +393,17 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
   return cell;
 }
 
+/** CPUs in a taskset list ("1", "1-3", "0,2"); '' (not pinned): every CPU of the machine. */
+export function cpuCount(list: string): number {
+  if (list.trim() === '') return os.cpus().length;
+  let n = 0;
+  for (const part of list.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m !== null) n += m[2] === undefined ? 1 : Number(m[2]) - Number(m[1]) + 1;
+  }
+  return Math.max(1, n);
+}
+
 /** Turn the load child's outcome into the cell's numbers and status. */
 function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   const r = load.result;
@@ -419,7 +442,14 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   // CPU rate over op rate, each over the interval it was counted in.
   cell.server.cpuUsPerOp = cell.opsPerSec > 0 ? (load.serverCpu * 1e6) / sampleSec / cell.opsPerSec : 0;
   cell.client.cpuPercent = (100 * load.clientCpu) / sampleSec;
-  cell.clientBound = cell.client.cpuPercent >= CLIENT_BOUND_PERCENT;
+  cell.client.cores = cpuCount(spec.plan.clientCpus);
+  const threads = (r.threads ?? []).map((t) => ({ connections: t.connections, ...(t.cpuSeconds === undefined ? {} : { cpuPercent: (100 * t.cpuSeconds) / windowSec }) }));
+  if (threads.length > 0) cell.client.threads = threads;
+  cell.clientBound = isClientBound({
+    cpuPercent: cell.client.cpuPercent,
+    cores: cell.client.cores,
+    threadPercents: threads.flatMap((t) => (t.cpuPercent === undefined ? [] : [t.cpuPercent])),
+  });
 
   // Caps: the server refused part of the load by design (FD_SETSIZE, a full
   // pool), closed idle connections, or never served them all in the warm-up.

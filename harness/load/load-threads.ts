@@ -58,6 +58,8 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
   const ownGate = o.gate === undefined ? new WindowGate() : undefined;
   const gate = o.gate ?? ownGate?.sab;
   const openLoop = (o.rate ?? 0) > 0;
+  // One grid for every thread's open-loop ops: their counts in the window add up to the rate's.
+  const scheduleOrigin = phaseClock();
 
   const phases = new Map<DriverPhase, number>();
   let connected = 0;
@@ -84,6 +86,7 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
       rate: o.rate ?? 0,
       thread: k,
       threads,
+      scheduleOrigin,
       ...(gate === undefined ? {} : { gate }),
       drainMs: Math.min(o.timeoutMs, DRAIN_MS),
       // The stall seam stalls one thread: the load side, not the server.

@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import type { ClientConn, ClientSession, ClientWorkload } from '../../core/client.js';
 import { LoadRecorder } from './recorder.js';
-import { OpenLoopSchedule } from './schedule.js';
+import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import type { ThreadResult, TransportEvents, TransportOptions } from './selector-transport.js';
 import { LoadWindow } from './window.js';
 
@@ -77,7 +77,7 @@ export class NetTransport {
     const w = this.#window;
     const now = performance.now();
     w.connected(now);
-    if (this.#o.rate > 0) this.#openLoop(new OpenLoopSchedule(this.#o.rate, now, this.#o.thread, this.#o.threads));
+    if (this.#o.rate > 0) this.#openLoop(openLoopAt(this.#o, now));
     else for (const c of this.#conns) if (c?.alive === true) c.session?.onStart(now);
     this.#every(SWEEP_MS, () => this.#sweep());
     // The window's phases, the ready signal and the stall seam, on a short tick.

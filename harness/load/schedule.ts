@@ -30,6 +30,18 @@ export class OpenLoopSchedule {
     if (!(rate > 0)) throw new RangeError(`open-loop rate must be > 0, got ${rate}`);
   }
 
+  /**
+   * Skip the ops due before `now` without issuing them: a thread that joins
+   * the schedule after its origin (it was still connecting) starts on the
+   * grid every thread shares, instead of in a burst of ops already late.
+   */
+  skipBefore(now: number): void {
+    const first = Math.ceil(((now - this.t0) / 1000) * this.rate);
+    // The first global op ≥ `first` that is this thread's (≡ thread mod threads).
+    const j = Math.max(0, Math.ceil((first - this.thread) / this.threads));
+    if (j > this.#issued) this.#issued = j;
+  }
+
   /** When this thread's next op is due. */
   nextDue(): number {
     return this.t0 + ((this.thread + this.threads * this.#issued) / this.rate) * 1000;
@@ -48,4 +60,12 @@ export class OpenLoopSchedule {
     }
     return Math.max(this.nextDue(), now + OPEN_LOOP_TICK_MS);
   }
+}
+
+/** The schedule of a load thread that starts loading at `now`: on the grid of its origin, from the first op not yet past. */
+export function openLoopAt(o: { readonly rate: number; readonly thread: number; readonly threads: number; readonly scheduleOrigin?: number }, now: number): OpenLoopSchedule {
+  const t0 = o.scheduleOrigin === undefined ? now : o.scheduleOrigin - performance.timeOrigin;
+  const s = new OpenLoopSchedule(o.rate, t0, o.thread, o.threads);
+  s.skipBefore(now);
+  return s;
 }

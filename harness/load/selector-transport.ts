@@ -21,7 +21,7 @@ import * as sel from '../../strategies/selectors/index.js';
 import * as sys from '../../strategies/sys/index.js';
 import type { DriverPhase } from './driver.js';
 import { LoadRecorder } from './recorder.js';
-import { OpenLoopSchedule } from './schedule.js';
+import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import { LoadWindow } from './window.js';
 
 /** Bytes one recv() may bring: the slab's first RECV_BUFFER bytes. */
@@ -55,6 +55,8 @@ export interface TransportOptions {
   /** This thread's index and the thread count (the open-loop schedule is dealt out among them). */
   readonly thread: number;
   readonly threads: number;
+  /** Epoch ms of the open-loop schedule's op 0, the same for every thread (absent: when this thread connected). */
+  readonly scheduleOrigin?: number;
   readonly gate?: SharedArrayBuffer;
   /** After the window, how long to wait for what is in flight (chat). */
   readonly drainMs: number;
@@ -298,7 +300,7 @@ export class SelectorTransport {
   #startLoad(now: number): void {
     this.#window.connected(now);
     this.#nextSweep = now + SWEEP_MS;
-    if (this.#o.rate > 0) this.#schedule = new OpenLoopSchedule(this.#o.rate, now, this.#o.thread, this.#o.threads);
+    if (this.#o.rate > 0) this.#schedule = openLoopAt(this.#o, now);
     else for (const c of this.#conns) if (c?.state === OPEN) c.session?.onStart(now);
   }
 

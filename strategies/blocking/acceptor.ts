@@ -16,6 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { accept, close, EBADF, EINVAL, EMFILE, ENFILE, ENOBUFS, ENOMEM, NEG_EINTR } from '../sys/index.js';
 import { isThreadData, type AcceptedMsg } from './config.js';
 import { ConnTable, nowUs } from './table.js';
+import { CAP_COUNTERS } from '../../core/counters.js';
 
 const data: unknown = workerData;
 if (!isThreadData(data) || data.listenFd === undefined || data.maxInFlight === undefined || parentPort === null) {
@@ -48,12 +49,12 @@ for (;;) {
   table.bump('accepted');
   if (fd >= table.capacity) {
     close(fd);
-    table.bump('refused: fd table full');
+    table.bump(CAP_COUNTERS.fdTableFull);
     continue;
   }
   if (table.inFlight >= maxInFlight) {
     close(fd);
-    table.bump('refused: thread pool full');
+    table.bump(CAP_COUNTERS.poolFull);
     continue;
   }
   table.addInFlight(1);

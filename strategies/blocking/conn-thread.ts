@@ -28,6 +28,7 @@ import {
 import type { Conn, Hub, Protocol, Session } from '../../core/protocol.js';
 import { isThreadData, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
 import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN, STARVED_US } from './table.js';
+import { CAP_COUNTERS } from '../../core/counters.js';
 
 const RECV_BUFFER = 64 * 1024;
 /** A protocol with tick() gets recv woken this often (SO_RCVTIMEO) while idle. */
@@ -138,7 +139,7 @@ export async function serveConnection(task: ConnectionTask): Promise<ConnectionR
   const waitUs = Math.max(0, nowUs() - task.acceptedUs);
   const st = await threadState(task.data);
   const { table } = st;
-  if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
+  if (waitUs > STARVED_US) table.bump(CAP_COUNTERS.starved);
   if (table.stopping || !table.open(task.fd)) {
     // The server stopped while this connection waited for a thread. The
     // main thread closes every such connection itself (index.ts, doClose);

@@ -49,6 +49,7 @@ import {
   type ThreadData,
 } from './config.js';
 import { ConnTable, COUNTER_NAMES, DEFAULT_TABLE_CAPACITY, FREE, LOG_WORKER, nowUs, STARVED_US } from './table.js';
+import { CAP_COUNTERS } from '../../core/counters.js';
 
 /** close() finishes within this (serve exits anyway at 1.5 s). */
 const CLOSE_BUDGET_MS = 1300;
@@ -149,7 +150,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
     if (!table.claimQueued(m.fd, m.id)) return false;
     const waitUs = Math.max(0, nowUs() - m.acceptedUs);
     waits.push(waitUs);
-    if (waitUs > STARVED_US) table.bump('starved: waited > 1 s for a thread');
+    if (waitUs > STARVED_US) table.bump(CAP_COUNTERS.starved);
     table.bump('pool: never served');
     table.bump('closed');
     table.release(m.fd, (fd) => closeFd(fd));
@@ -317,7 +318,7 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       const out: ServerCounters = {};
       for (const name of COUNTER_NAMES) {
         const v = table.counter(name);
-        if (v !== 0 || name === 'accepted' || name === 'refused: thread pool full') out[name] = v;
+        if (v !== 0 || name === 'accepted' || name === CAP_COUNTERS.poolFull) out[name] = v;
       }
       const sorted = [...waits].sort((a, b) => a - b);
       out['pool: max threads'] = bo.maxThreads;

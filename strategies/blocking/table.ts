@@ -25,13 +25,14 @@
  * send, which SO_SNDTIMEO bounds: there is no lock cycle and no unbounded
  * wait, hence no deadlock.
  */
+import { CAP_COUNTERS } from '../../core/counters.js';
 
 /** Counters every thread bumps; index = position. Printed by name. */
 export const COUNTER_NAMES = [
   'accepted',
   'closed',
-  'refused: thread pool full',
-  'refused: fd table full',
+  CAP_COUNTERS.poolFull,
+  CAP_COUNTERS.fdTableFull,
   'closed: send timeout',
   'errors: protocol',
   'errors: worker',
@@ -39,7 +40,7 @@ export const COUNTER_NAMES = [
   'errors: accept',
   'pool: served',
   'pool: never served',
-  'starved: waited > 1 s for a thread',
+  CAP_COUNTERS.starved,
 ] as const;
 export type CounterName = (typeof COUNTER_NAMES)[number];
 

@@ -12,6 +12,7 @@ import { EVENT_READ, EVENT_WRITE } from '../selectors/index.js';
 import { SessionSlot, SlotHost } from '../session-slot.js';
 import { bump, type StrategyOptions } from '../../core/strategy.js';
 import * as sys from '../sys/index.js';
+import { CAP_COUNTERS } from '../../core/counters.js';
 
 /** How the loop is told what a connection waits for. */
 export interface Interest {
@@ -215,7 +216,7 @@ export class Engine extends SlotHost<Connection> {
     } catch (err) {
       sys.close(fd);
       if (err instanceof sys.FdSetSizeError) {
-        bump(this.counters, 'refused: FD_SETSIZE');
+        bump(this.counters, CAP_COUNTERS.fdSetSize);
         logOnce('fdsetsize', `select: ${err.message}; such connections are closed at once and counted as "refused: FD_SETSIZE"`);
         return;
       }

@@ -1,0 +1,132 @@
+/**
+ * The load side's measurement rules: the open-loop schedule dealt out over
+ * load threads adds up to exactly the asked rate (and no thread's share is
+ * rounded away, wrk2's bug); latency counts from the intended send time, so
+ * a stalled load thread shows in p99; per-thread results merge into one
+ * (histograms merged, never averaged); and the client-bound rule, per the
+ * cores the load was given, on both sides of its threshold.
+ */
+import assert from 'node:assert/strict';
+import * as net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { decodeHistogram } from '../core/latency.js';
+import type { DriverOptions } from '../harness/load/driver.js';
+import { runDriver } from '../harness/load/drivers.js';
+import { shareOf } from '../harness/load/load-threads.js';
+import { OpenLoopSchedule } from '../harness/load/schedule.js';
+import { CLIENT_BOUND_PERCENT, isClientBound } from '../harness/runner.js';
+
+describe('the open-loop schedule over threads', () => {
+  /** Intended times of every op due in [0, ms) on thread k of T. */
+  function times(rate: number, k: number, T: number, ms: number): number[] {
+    const s = new OpenLoopSchedule(rate, 0, k, T);
+    const out: number[] = [];
+    s.run(ms - 1e-9, (t) => (out.push(t), true), () => undefined);
+    return out;
+  }
+
+  for (const [rate, T] of [
+    [3, 4],
+    [1000, 3],
+    [7, 2],
+  ] as const) {
+    test(`rate ${rate} over ${T} threads is the one-thread schedule, dealt out`, () => {
+      const one = times(rate, 0, 1, 10_000);
+      const all = Array.from({ length: T }, (_, k) => times(rate, k, T, 10_000))
+        .flat()
+        .sort((a, b) => a - b);
+      assert.deepEqual(all, one, 'the union of the threads\' ops is exactly the single schedule');
+      assert.equal(one.length, rate * 10, `${rate} ops/s for 10 s`);
+    });
+  }
+
+  test('a rate below the thread count leaves no thread unpaced: each still issues on the grid', () => {
+    // wrk2 rounded rate/threads down to 0 and ran those threads unpaced.
+    const counts = Array.from({ length: 4 }, (_, k) => times(3, k, 4, 40_000).length);
+    assert.deepEqual(counts, [30, 30, 30, 30], 'each of 4 threads issues 0.75 ops/s, together exactly 3');
+  });
+
+  test('a thread that starts late joins the grid instead of bursting', () => {
+    const s = new OpenLoopSchedule(10, 0, 1, 2);
+    s.skipBefore(1000);
+    assert.equal(s.nextDue(), 1100, 'thread 1 of 2 at 10 ops/s: its ops are the odd ones, the first not yet past is op 11');
+  });
+
+  test('connections are shared out to within one', () => {
+    const shares = Array.from({ length: 3 }, (_, k) => shareOf(k, 3, 10));
+    assert.deepEqual(shares, [{ first: 0, count: 3 }, { first: 3, count: 3 }, { first: 6, count: 4 }]);
+  });
+});
+
+describe('client-bound, per the cores the load was given', () => {
+  test('one core: at the threshold bound, just below not', () => {
+    assert.equal(isClientBound({ cpuPercent: CLIENT_BOUND_PERCENT - 0.5, cores: 1, threadPercents: [] }), false);
+    assert.equal(isClientBound({ cpuPercent: CLIENT_BOUND_PERCENT, cores: 1, threadPercents: [] }), true);
+  });
+  test('two cores: the process must use 90% of both', () => {
+    assert.equal(isClientBound({ cpuPercent: 2 * CLIENT_BOUND_PERCENT - 1, cores: 2, threadPercents: [89, 89] }), false);
+    assert.equal(isClientBound({ cpuPercent: 2 * CLIENT_BOUND_PERCENT, cores: 2, threadPercents: [90, 90] }), true);
+  });
+  test('one saturated load thread is a ceiling even with cores to spare', () => {
+    assert.equal(isClientBound({ cpuPercent: 100, cores: 2, threadPercents: [CLIENT_BOUND_PERCENT, 10] }), true);
+    assert.equal(isClientBound({ cpuPercent: 100, cores: 2, threadPercents: [CLIENT_BOUND_PERCENT - 1, 10] }), false);
+  });
+});
+
+describe('load threads end to end (echo)', () => {
+  let server: net.Server;
+  let port = 0;
+  before(async () => {
+    server = net.createServer({ noDelay: true }, (s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(() => {
+    server.close();
+  });
+  const opts = (o: Partial<DriverOptions>): DriverOptions => ({
+    host: '127.0.0.1',
+    port,
+    connections: 10,
+    warmupSec: 0.2,
+    durationSec: 0.5,
+    timeoutMs: 5000,
+    connectConcurrency: 10,
+    connectTimeoutMs: 10_000,
+    protocol: { messageSize: 64 },
+    ...o,
+  });
+
+  test('two threads: each owns its share, results merge (counts summed, histograms merged)', async () => {
+    const r = await runDriver('echo', opts({ loadThreads: 2 }));
+    assert.deepEqual(r.errors, {}, `no errors: ${JSON.stringify(r.errors)}`);
+    assert.equal(r.established, 10, 'every connection of both threads');
+    assert.deepEqual(
+      r.threads?.map((t) => t.connections),
+      [5, 5],
+      'each thread owned half the connections',
+    );
+    assert.ok(r.ops > 0, 'ops were verified');
+    assert.equal(decodeHistogram(r.histogram).totalCount, r.ops, 'the merged histogram holds every op of every thread');
+  });
+
+  test('--rate 3 over 4 threads achieves 3 ops/s', async () => {
+    const r = await runDriver('echo', opts({ loadThreads: 4, rate: 3, connections: 8, warmupSec: 0.3, durationSec: 4 }));
+    assert.deepEqual(r.errors, {}, JSON.stringify(r.errors));
+    assert.equal(r.targetRate, 3);
+    assert.ok(r.ops >= 11 && r.ops <= 13, `3 ops/s for 4 s is 12 ops (±1 at the window's edges), got ${r.ops}`);
+  });
+
+  test('open loop: a stalled load thread shows in p99, because latency counts from the intended send time', async () => {
+    // 200 ms of busy-wait in the load thread itself (worker mode, the
+    // default), 300 ms into a 1 s window at 1000 ops/s: ops due during the
+    // stall leave late. Timed from the actual send they would look fast.
+    const r = await runDriver('echo', opts({ rate: 1000, warmupSec: 0.2, durationSec: 1, stall: { afterMs: 300, forMs: 200 } }));
+    assert.deepEqual(r.errors, {}, JSON.stringify(r.errors));
+    const p99 = decodeHistogram(r.histogram).getValueAtPercentile(99);
+    assert.ok(p99 >= 100_000, `p99 shows the 200 ms stall: ${p99} µs`);
+  });
+});
