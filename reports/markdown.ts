@@ -84,9 +84,16 @@ export function renderCellTable(cells: readonly Cell[]): string {
       `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} |${idle ? ` ${idleText(c)} |` : ''} ${c.rep} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
       `${fmtUs(c.latencyUs.p50)} | ${fmtUs(c.latencyUs.p99)} | ${c.server.cpuUsPerOp.toFixed(1)} | ` +
       `${c.server.cpuPercent.toFixed(0)} | ${fmtBytes(c.server.peakRssBytes)} | ${c.server.peakThreads} | ` +
-      `${c.client.cpuPercent.toFixed(0)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
+      `${clientCpuText(c)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
   );
   return head + rows.join('\n') + '\n';
+}
+
+/** The load child's CPU, and each load thread's when there were several ("96 (48 + 48)"). */
+function clientCpuText(c: Cell): string {
+  const t = c.client.threads ?? [];
+  const per = t.length > 1 && t.every((x) => x.cpuPercent !== undefined) ? ` (${t.map((x) => (x.cpuPercent ?? 0).toFixed(0)).join(' + ')})` : '';
+  return `${c.client.cpuPercent.toFixed(0)}${per}`;
 }
 
 function marks(g: CellGroup): string {
@@ -288,7 +295,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     `**Plan:** ${p.profile === undefined ? '' : `profile ${p.profile}; `}strategies ${p.strategies.join(', ')}; workloads ${p.workloads.join(', ')}; connections ${p.connections.join(', ')}; ` +
       (p.idle !== undefined && p.idle.some((n) => n > 0) ? `idle connections ${p.idle.join(', ')}; ` : '') +
       `${p.durationSec} s measured after ${p.warmupSec} s warm-up; ${p.repeat} repetition(s); ` +
-      `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}; ` +
+      `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}${p.loadThreads !== undefined ? ` in ${p.loadThreads} load thread(s)` : ''}; ` +
       `load drivers: ${driversText(results)}.`,
     '',
   );
@@ -368,7 +375,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '- **http driver**: `native` (default; µs histograms) or `autocannon` (client.driver in results.json); autocannon records whole milliseconds (each merged at its midpoint, so < 1 ms reads 500 µs): its percentiles have 1 ms resolution.',
     '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
     '- **server CPU µs/op**: user + system CPU of the server process per second of the window (from /proc, sampled when its start and end reached the harness), divided by ops/s; lower is more efficient.',
-    '- **client CPU %**: the load child\'s CPU; at ≥ 90% of a core the cell is *client-bound* and measures the driver, not the server.',
+    '- **client CPU %**: the load child\'s CPU (in brackets, each load thread\'s); at ≥ 90% of the cores it was given (`--client-cpus`), or one load thread at ≥ 90% of a core, the cell is *client-bound* and measures the load generator, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',
     '- **idle connections** (`bench --idle`): extra connections opened before the warm-up and held silent beside the active ones. A cell that held them is named with them (`epoll × echo × 10 (+10,000 idle)`); ' +
       'the per-connection tables and charts show only cells without them (in a run measured only with idle connections, the fewest), and *Idle connections* compares the counts.',

@@ -5,7 +5,10 @@
  * clients alike; the median of each client is printed. Server pinned to
  * CPU 0, every client to CPU 1 (as bench does on 2 cores).
  *
- *   node dist/scripts/compare-echo-drivers.js [STRATEGIES=epoll,libuv] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3]
+ *   node dist/scripts/compare-echo-drivers.js [SERVERS=c,epoll] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3]
+ *
+ * A server `c` is scripts/c-echo-server.c (a C epoll echo server, compiled
+ * on demand); any other name is one of our strategies.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -17,6 +20,8 @@ import { runDriver } from '../harness/load/drivers.js';
 const SELF = fileURLToPath(import.meta.url);
 const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
 const C_BIN = '/tmp/iomodels-c-echo-client';
+const C_SERVER_SRC = fileURLToPath(new URL('../../scripts/c-echo-server.c', import.meta.url));
+const C_SERVER_BIN = '/tmp/iomodels-c-echo-server';
 const CLIENTS = ['c-epoll', 'selector', 'net'] as const;
 
 interface Row {
@@ -54,9 +59,29 @@ async function runClient(name: string, port: number, connections: number, second
 }
 
 function compileC(): void {
-  if (existsSync(C_BIN) && statSync(C_BIN).mtimeMs >= statSync(C_SRC).mtimeMs) return;
-  const r = spawnSync('gcc', ['-O2', '-o', C_BIN, C_SRC], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr}`);
+  for (const [src, bin] of [
+    [C_SRC, C_BIN],
+    [C_SERVER_SRC, C_SERVER_BIN],
+  ] as const) {
+    if (existsSync(bin) && statSync(bin).mtimeMs >= statSync(src).mtimeMs) continue;
+    const r = spawnSync('gcc', ['-O2', '-o', bin, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`gcc failed: ${r.stderr}`);
+  }
+}
+
+/** The C epoll echo server on CPU 0: a server cheap enough that the client is the ceiling. */
+async function startCServer(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn('taskset', ['-c', '0', C_SERVER_BIN, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /listening on [^:]+:(\d+)/.exec(out);
+      if (m !== null) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the C server exited (${code})`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
 }
 
 function runPinned(cmd: string, args: string[]): Promise<string> {
@@ -83,10 +108,37 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
+/** Every client against one server, rounds interleaved; prints the medians. */
+async function compareAgainst(name: string, server: { port: number; stop: () => unknown }, connections: number, seconds: number, rounds: number): Promise<void> {
+  const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
+  try {
+    for (let i = 0; i < rounds; i++) {
+      for (const c of CLIENTS) rows.get(c)?.push(await measure(c, server.port, connections, seconds));
+    }
+  } finally {
+    await server.stop();
+  }
+  const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
+  process.stdout.write(`\nserver ${name}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);
+  process.stdout.write('| client | round trips/s | × C client | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
+  for (const c of CLIENTS) {
+    const rs = rows.get(c) ?? [];
+    const ops = median(rs.map((r) => r.opsPerSec));
+    const usPerOp = median(rs.map((r) => (r.opsPerSec > 0 ? (r.cpuPercent * 1e4) / r.opsPerSec : 0)));
+    process.stdout.write(
+      `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
-  const [strategies = 'epoll,libuv', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
+  const [strategies = 'c,epoll', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
   compileC();
   for (const strategy of strategies.split(',')) {
+    if (strategy === 'c') {
+      await compareAgainst('c (scripts/c-echo-server.c)', await startCServer(), Number(connections), Number(seconds), Number(rounds));
+      continue;
+    }
     const started = await startServerProcess({
       strategy,
       workload: 'echo',
@@ -100,26 +152,7 @@ async function main(): Promise<void> {
     });
     if (!started.ok) throw new Error(`${strategy}: ${started.reason}`);
     const srv = started.server;
-    const port = srv.port;
-    const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
-    try {
-      for (let i = 0; i < Number(rounds); i++) {
-        for (const c of CLIENTS) rows.get(c)?.push(await measure(c, port, Number(connections), Number(seconds)));
-      }
-    } finally {
-      await stopServer(srv);
-    }
-    const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
-    process.stdout.write(`\nserver ${strategy}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);
-    process.stdout.write('| client | round trips/s | × C client | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
-    for (const c of CLIENTS) {
-      const rs = rows.get(c) ?? [];
-      const ops = median(rs.map((r) => r.opsPerSec));
-      const usPerOp = median(rs.map((r) => (r.opsPerSec > 0 ? (r.cpuPercent * 1e4) / r.opsPerSec : 0)));
-      process.stdout.write(
-        `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
-      );
-    }
+    await compareAgainst(strategy, { port: srv.port, stop: () => stopServer(srv) }, Number(connections), Number(seconds), Number(rounds));
   }
 }
 
