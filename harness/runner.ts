@@ -431,7 +431,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   if (load.holdShort !== undefined) caps.push(load.holdShort);
   const verify = (r.errors['verify'] ?? 0) + (load.idle?.errors['verify'] ?? 0);
   // What only the workload can judge (chat: every delivery exactly once, in order).
-  const own = workload?.verdict?.(r.errors);
+  const own = workload?.verdict?.(cell.errors);
   if (load.failure !== undefined) {
     cell.status = 'failed';
     cell.reason = load.failure;

@@ -2,10 +2,11 @@
  * HTTP load. `native` (default): our keep-alive HTTP/1.1 driver, closed
  * loop with `pipelining` requests in flight per connection, or open loop at
  * `rate` requests/s (latency from the intended send time, as wrk2); µs HDR
- * histograms; every response verified (status, Content-Length, body bytes).
- * It runs on node:net for now; the HTTP logic lives in response-reader.ts so
- * it can move to the FFI Selector layer unchanged. `autocannon` is the
- * ecosystem's reference (see autocannon-driver.ts).
+ * histograms; every response framed and verified by the sans-IO client
+ * (workloads/http/client.ts: our page byte for byte, or a --target's
+ * status and framing). This file is its node:net transport; the Selector
+ * one is http-selector.ts. `autocannon` is the ecosystem's reference
+ * (http-autocannon.ts).
  */
 import type * as net from 'node:net';
 import { bumpError, type DriverOptions, type DriverResult } from './driver.js';
@@ -13,11 +14,21 @@ import { encodeHistogram, newHistogram, recordUs } from '../../core/latency.js';
 import { boundedAll, LoadClock } from './clock.js';
 import { connectWithTimeout, socketErrorKind } from './net-connect.js';
 import { runOnTcpDriver } from './tcp-layer.js';
-import { PAGE_BYTES } from '../../workloads/http/page.js';
+import { httpClient } from '../../workloads/http/client.js';
 import { httpPipelining } from '../../workloads/http/pipelining.js';
-import { buildRequest, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
+import { HTTP_ERRORS, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
 export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
+
+/**
+ * What autocannon can send and read: not HEAD (its response parser is never
+ * told the method, so it waits for a body), and origin-form targets only
+ * (it takes a URL). Here rather than in http-autocannon.ts, so the CLI can
+ * ask without loading autocannon.
+ */
+export function autocannonCan(method: string, path: string): boolean {
+  return method.toUpperCase() !== 'HEAD' && path.startsWith('/');
+}
 
 export function runHttpDriver(opts: DriverOptions): Promise<DriverResult> {
   const which = opts.httpDriver ?? 'native';
@@ -43,16 +54,19 @@ interface HttpConn {
   reader: ResponseReader;
   /** Start times of requests in flight, oldest first. */
   pending: number[];
-  /** The server announced close: reconnect once this response is in. */
+  /** A response said the server closes: nothing more comes on this connection. */
   closing: boolean;
+  /** Responses read on this connection (a keep-alive close after one is the server's timeout, not a fault). */
+  answered: number;
 }
 
 export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverResult> {
-  const depth = httpPipelining(opts);
+  const client = httpClient(opts.http, opts.host, opts.port);
+  // A request that asks the server to close gets one answer per connection.
+  const depth = client.closes ? 1 : httpPipelining(opts);
   const openLoop = (opts.rate ?? 0) > 0;
-  const request = buildRequest(opts.host, opts.port);
+  const request = client.request;
   const batch = Buffer.concat(Array.from({ length: depth }, () => request));
-  const expect = { status: 200, body: PAGE_BYTES, head: false };
   const hist = newHistogram();
   const errors: Record<string, number> = {};
   const clock = new LoadClock(opts);
@@ -79,50 +93,63 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
       bumpError(errors, r.kind);
       return false;
     }
-    const c: HttpConn = { slot, socket: r.socket, alive: true, reader: new ResponseReader(expect), pending: [], closing: false };
+    const c: HttpConn = { slot, socket: r.socket, alive: true, reader: new ResponseReader(client.check), pending: [], closing: false, answered: 0 };
     conns[slot] = c;
     let completed = 0;
     let last = 0;
     const onResponse = (info: ResponseInfo): void => {
       const start = c.pending.shift();
       if (start === undefined) {
-        drop(c, 'verify');
+        drop(c, HTTP_ERRORS.unsolicited);
         return;
       }
       last = performance.now();
-      if (clock.inWindow(last)) {
+      // A wrong but well-framed reply is counted and the connection goes on, as wrk and autocannon do.
+      if (info.error !== null) {
+        if (clock.running) bumpError(errors, info.error);
+      } else if (clock.inWindow(last)) {
         ops++;
-        bytes += request.length + info.contentLength;
+        bytes += request.length + info.bodyBytes;
         recordUs(hist, (last - start) * 1000);
       }
       completed++;
+      c.answered++;
       if (info.close) c.closing = true;
     };
     r.socket.on('data', (chunk: Buffer) => {
       if (!c.alive) return;
       completed = 0;
       const err = c.reader.push(chunk, onResponse);
+      if (!c.alive) return;
       if (err !== null) {
-        drop(c, 'verify');
+        drop(c, err);
         return;
       }
       if (c.closing) {
-        if (c.pending.length === 0) reopen(c);
+        again(c);
         return;
       }
       // Closed loop: refill what completed, in one write.
-      if (!openLoop && completed > 0 && clock.running && c.alive) sendN(c, completed, last);
+      if (!openLoop && completed > 0 && clock.running) sendN(c, completed, last);
+    });
+    r.socket.on('end', () => {
+      if (!c.alive) return;
+      const err = c.reader.end(onResponse);
+      if (!c.alive) return;
+      if (err !== null) drop(c, err);
+      // Announced, a body framed by the close, or a keep-alive connection
+      // closed with nothing in flight (the server's idle timeout): connect again.
+      else if (c.closing || (c.pending.length === 0 && c.answered > 0)) again(c);
+      else drop(c, 'closed');
     });
     r.socket.on('error', (err: NodeJS.ErrnoException) => drop(c, socketErrorKind(err)));
-    r.socket.on('close', () => {
-      if (c.closing && c.pending.length === 0) return;
-      drop(c, 'closed');
-    });
+    r.socket.on('close', () => drop(c, 'closed'));
     return true;
   };
 
-  /** `--http-close`: the server ends every connection; open the next one. */
-  const reopen = (c: HttpConn): void => {
+  /** The server ends `c`: requests still in flight will not be answered; the slot connects again. */
+  const again = (c: HttpConn): void => {
+    if (c.pending.length > 0 && clock.running) bumpError(errors, 'unanswered', c.pending.length);
     c.alive = false;
     c.socket.destroy();
     if (!clock.running) return;
@@ -130,7 +157,7 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     void open(c.slot).then((ok) => {
       reconnecting--;
       const n = conns[c.slot];
-      if (ok && n !== undefined && !openLoop && clock.running) sendN(n, 1, performance.now());
+      if (ok && n !== undefined && !openLoop && clock.running) sendN(n, depth, performance.now());
     });
   };
 
@@ -144,12 +171,14 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     const now = performance.now();
     for (const c of live()) {
       const head = c.pending[0];
-      if (head !== undefined && now - head > opts.timeoutMs) drop(c, 'timeout');
+      // Waiting for a close that frames the body: name that, not a slow server.
+      if (head !== undefined && now - head > opts.timeoutMs) drop(c, c.reader.awaitingClose ? HTTP_ERRORS.noLength : 'timeout');
     }
   }, 100);
 
   clock.onWindowOpen(() => {
-    established = opts.protocol['httpClose'] === true ? conns.filter((c) => c !== undefined).length : live().length + reconnecting;
+    // A slot between a closed connection and its next one is established.
+    established = live().length + reconnecting;
   });
   const measuring = clock.run();
 

@@ -1,26 +1,30 @@
 /**
  * HTTP/1.1 keep-alive load on the shared selector client loop
- * (../selector-client.ts), with the same semantics as the node:net native
- * driver (driver.ts) and its parser/verification (response-reader.ts):
- * `pipelining` requests in flight per connection in closed loop, refilled
- * as responses complete; one request per slot in open loop; every response
- * checked (status, Content-Length, body bytes). With `httpClose` the server
- * ends each connection after its response and the slot connects again.
+ * (selector-loop.ts), with the same semantics as the node:net native
+ * driver (http-net.ts). What is sent and how replies are judged is the
+ * sans-IO client's (workloads/http/client.ts, response-reader.ts); this
+ * file only moves its bytes: `pipelining` requests in flight per
+ * connection in closed loop, refilled as responses complete; one request
+ * per slot in open loop. A response that says the server closes (or a body
+ * framed by the close) ends its connection and the slot connects again.
  */
-import { ClientConn, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from './selector-loop.js';
+import { ClientConn, CONNECTING, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from './selector-loop.js';
+import { bumpError } from './driver.js';
+import { httpClient } from '../../workloads/http/client.js';
 import { httpPipelining } from '../../workloads/http/pipelining.js';
-import { PAGE_BYTES } from '../../workloads/http/page.js';
-import { buildRequest, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
+import { HTTP_ERRORS, ResponseReader, type OnResponse, type ResponseCheck, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
 /** recv views of these lengths are cached, so a read allocates nothing. */
 const VIEW_CACHE_MAX = 16 * 1024;
 
 class HttpConn extends ClientConn {
-  /** The server announced close: connect again once this response is in. */
+  /** A response said the server closes: nothing more comes on this connection. */
   closing = false;
   /** Responses completed by the current read. */
   completed = 0;
-  readonly onResponse: (info: ResponseInfo) => void;
+  /** Responses this connection has read (a keep-alive close after one is the server's timeout, not a fault). */
+  answered = 0;
+  readonly onResponse: OnResponse;
 
   constructor(
     slot: number,
@@ -38,8 +42,10 @@ class HttpConn extends ClientConn {
 export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
   readonly #depth: number;
   readonly #reqLen: number;
+  readonly #check: ResponseCheck;
   readonly #views: (Buffer | undefined)[] = [];
-  readonly #expect = { status: 200, body: PAGE_BYTES, head: false };
+  /** Slots whose connection has answered at least once: one that is connecting again still counts as established. */
+  readonly #answered: Uint8Array;
   readonly #handle = (c: HttpConn, info: ResponseInfo): void => {
     this.#onResponse(c, info);
   };
@@ -47,18 +53,22 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
   #now = 0;
 
   constructor(o: SelectorLoopOptions, onPhase: PhaseListener) {
-    const depth = httpPipelining(o);
-    const request = buildRequest(o.host, o.port);
+    const client = httpClient(o.http, o.host, o.port);
+    // A request that asks the server to close gets one answer per connection.
+    const depth = client.closes ? 1 : httpPipelining(o);
+    const request = client.request;
     // Slab after the receive area: `depth` copies of the request back to
     // back, so k ≤ depth pipelined requests are one send of a prefix.
     super(o, onPhase, depth * request.length);
     this.#depth = depth;
     this.#reqLen = request.length;
+    this.#check = client.check;
+    this.#answered = new Uint8Array(o.connections);
     for (let i = 0; i < depth; i++) request.copy(this.slab, RECV_BUFFER + i * request.length);
   }
 
   protected newConn(slot: number, fd: number): HttpConn {
-    return new HttpConn(slot, fd, new ResponseReader(this.#expect), this.#handle);
+    return new HttpConn(slot, fd, new ResponseReader(this.#check), this.#handle);
   }
 
   protected override extra(): Record<string, number> {
@@ -66,11 +76,28 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
   }
 
   protected override countEstablished(): number {
-    // With httpClose every connection is short-lived: count the slots that got one.
-    if (this.o.protocol['httpClose'] !== true) return super.countEstablished();
+    // A slot between a closed connection and its next one is established
+    // (with --http-close or a server that closes, every connection is short-lived).
     let n = 0;
-    for (const c of this.conns) if (c !== undefined) n++;
+    for (const c of this.conns) if (c !== undefined && (c.state === OPEN || (c.state === CONNECTING && this.#answered[c.slot] === 1))) n++;
     return n;
+  }
+
+  protected override timeoutKind(c: HttpConn): string {
+    // Waiting for a close that frames the body: name that, not a slow server.
+    return c.reader.awaitingClose ? HTTP_ERRORS.noLength : 'timeout';
+  }
+
+  protected override peerClosed(c: HttpConn): void {
+    this.#now = performance.now();
+    c.completed = 0;
+    const err = c.reader.end(c.onResponse);
+    if (c.state !== OPEN) return;
+    if (err !== null) this.drop(c, err);
+    // Announced, a body framed by the close, or a keep-alive connection
+    // closed with nothing in flight (the server's idle timeout): connect again.
+    else if (c.closing || (c.pn === 0 && c.answered > 0)) this.#again(c);
+    else this.drop(c, 'closed');
   }
 
   protected start(c: HttpConn, now: number): void {
@@ -92,17 +119,23 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
     }
   }
 
+  /** The server ends `c`: requests still in flight on it will not be answered; the slot connects again. */
+  #again(c: HttpConn): void {
+    if (c.pn > 0 && this.running) bumpError(this.errors, 'unanswered', c.pn);
+    this.reconnect(c);
+  }
+
   protected received(c: HttpConn, n: number, now: number): void {
     this.#now = now;
     c.completed = 0;
     const err = c.reader.push(this.#view(n), c.onResponse);
     if (c.state !== OPEN) return;
     if (err !== null) {
-      this.drop(c, 'verify');
+      this.drop(c, err);
       return;
     }
     if (c.closing) {
-      if (c.pn === 0) this.reconnect(c);
+      this.#again(c);
       return;
     }
     // Closed loop: refill what completed, in one send.
@@ -111,12 +144,16 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
 
   #onResponse(c: HttpConn, info: ResponseInfo): void {
     if (c.state !== OPEN) return;
-    if (!this.complete(c, this.#now, this.#reqLen + info.contentLength)) {
-      // A response nobody asked for.
-      this.drop(c, 'verify');
+    const inFlight = info.error === null ? this.complete(c, this.#now, this.#reqLen + info.bodyBytes) : this.forget(c);
+    if (!inFlight) {
+      this.drop(c, HTTP_ERRORS.unsolicited);
       return;
     }
+    // A wrong but well-framed reply is counted and the connection goes on, as wrk and autocannon do.
+    if (info.error !== null && this.running) bumpError(this.errors, info.error);
     c.completed++;
+    c.answered++;
+    this.#answered[c.slot] = 1;
     if (info.close) c.closing = true;
   }
 

@@ -123,6 +123,14 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
   protected extra(): Record<string, number> {
     return {};
   }
+  /** The peer closed `c` (recv returned 0): a failure unless the workload knows better. */
+  protected peerClosed(c: C): void {
+    this.drop(c, 'closed');
+  }
+  /** The error kind of an op on `c` that outlived timeoutMs. */
+  protected timeoutKind(_c: C): string {
+    return 'timeout';
+  }
   /** `established` as the window opens: live connections, unless a workload says otherwise. */
   protected countEstablished(): number {
     let n = 0;
@@ -209,6 +217,14 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
       this.#bytes += bytes;
       recordUs(this.#hist, (now - start) * 1000);
     }
+    return true;
+  }
+
+  /** The oldest op in flight on `c` ended without counting (a wrong reply). Returns false if none was in flight. */
+  protected forget(c: C): boolean {
+    if (c.pn === 0) return false;
+    c.ph = (c.ph + 1) & (c.starts.length - 1);
+    c.pn--;
     return true;
   }
 
@@ -315,7 +331,7 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
     const limit = this.o.timeoutMs;
     for (const c of this.conns) {
       if (c === undefined) continue;
-      if (c.state === OPEN && c.pn > 0 && now - (c.starts[c.ph] ?? now) > limit) this.drop(c, 'timeout');
+      if (c.state === OPEN && c.pn > 0 && now - (c.starts[c.ph] ?? now) > limit) this.drop(c, this.timeoutKind(c));
       else if (c.state === CONNECTING && now - c.since > this.o.connectTimeoutMs) this.drop(c, 'connect timeout');
     }
   }
@@ -453,7 +469,7 @@ export abstract class SelectorClientLoop<C extends ClientConn> {
       this.received(c, n, performance.now());
       return;
     }
-    if (n === 0) this.drop(c, 'closed');
+    if (n === 0) this.peerClosed(c);
     else if (n !== sys.NEG_EAGAIN && n !== sys.NEG_EINTR) this.drop(c, errorKind(n));
   }
 }
