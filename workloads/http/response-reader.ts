@@ -384,7 +384,8 @@ export class ResponseReader {
       if (status !== 100) this.#fail(status === 101 ? HTTP_ERRORS.upgrade : HTTP_ERRORS.interim);
       return;
     }
-    const statusEnd = b.indexOf(CR, start + 12);
+    let statusEnd = start + 12;
+    while (b[statusEnd] !== CR) statusEnd++;
     if (b[statusEnd + 1] !== LF) {
       this.#fail(HTTP_ERRORS.statusLine);
       return;
@@ -398,6 +399,7 @@ export class ResponseReader {
     const last = end - 2;
     let line = statusEnd + 2;
     while (line < last) {
+      // The line's end by memchr (values run long: Date, Content-Type); the name, short, by a byte loop.
       const j = b.indexOf(CR, line);
       if (b[j + 1] !== LF) {
         this.#fail(HTTP_ERRORS.header);
@@ -406,8 +408,9 @@ export class ResponseReader {
       const first = b[line] ?? 0;
       if (first !== SP && first !== HT) {
         // (A line that starts with whitespace continues the one before: obs-fold, read past.)
-        const colon = b.indexOf(COLON, line);
-        if (colon <= line || colon > j || b[colon - 1] === SP || b[colon - 1] === HT) {
+        let colon = line;
+        while (colon < j && b[colon] !== COLON) colon++;
+        if (colon === line || colon === j || b[colon - 1] === SP || b[colon - 1] === HT) {
           this.#fail(HTTP_ERRORS.header);
           return;
         }
