@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { httpClient } from '../workloads/http/client.js';
+import { afterPeerClose, httpClient } from '../workloads/http/client.js';
 import { PAGE_BYTES } from '../workloads/http/page.js';
 import { createProtocol } from '../workloads/http/protocol.js';
 import { buildRequest, hostHeader, methodProblem, parseHeader, pathProblem } from '../workloads/http/request.js';
@@ -357,5 +357,13 @@ describe('request builder (--method, --path, --header, --body)', () => {
     const closes = httpClient({ headers: ['Connection: close'], method: 'HEAD', body: Buffer.from('x').toString('base64') }, 'h', 1);
     assert.ok(closes.closes && closes.check.head, 'a Connection: close request, HEAD');
     assert.match(closes.request.toString('latin1'), /^HEAD \/ HTTP\/1\.1\r\nHost: h:1\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx$/);
+  });
+
+  test('afterPeerClose: when a closed slot connects again', () => {
+    assert.equal(afterPeerClose(null, true, 3, 1), null, 'announced: again (the requests behind it are the driver’s to count)');
+    assert.equal(afterPeerClose(null, false, 0, 5), null, 'keep-alive, nothing in flight: the server’s idle timeout, again');
+    assert.equal(afterPeerClose(null, false, 1, 5), 'closed', 'a request in flight: the server dropped it');
+    assert.equal(afterPeerClose(null, false, 0, 0), 'closed', 'never answered: a server refusing us, not a timeout');
+    assert.equal(afterPeerClose(HTTP_ERRORS.truncated, false, 1, 0), HTTP_ERRORS.truncated, 'the reader’s kind wins');
   });
 });

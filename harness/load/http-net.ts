@@ -14,7 +14,7 @@ import { encodeHistogram, newHistogram, recordUs } from '../../core/latency.js';
 import { boundedAll, LoadClock } from './clock.js';
 import { connectWithTimeout, socketErrorKind } from './net-connect.js';
 import { runOnTcpDriver } from './tcp-layer.js';
-import { httpClient } from '../../workloads/http/client.js';
+import { afterPeerClose, httpClient } from '../../workloads/http/client.js';
 import { httpPipelining } from '../../workloads/http/pipelining.js';
 import { HTTP_ERRORS, ResponseReader, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
@@ -134,13 +134,11 @@ export async function runNativeHttpDriver(opts: DriverOptions): Promise<DriverRe
     });
     r.socket.on('end', () => {
       if (!c.alive) return;
-      const err = c.reader.end(onResponse);
+      const end = c.reader.end(onResponse);
       if (!c.alive) return;
-      if (err !== null) drop(c, err);
-      // Announced, a body framed by the close, or a keep-alive connection
-      // closed with nothing in flight (the server's idle timeout): connect again.
-      else if (c.closing || (c.pending.length === 0 && c.answered > 0)) again(c);
-      else drop(c, 'closed');
+      const kind = afterPeerClose(end, c.closing, c.pending.length, c.answered);
+      if (kind === null) again(c);
+      else drop(c, kind);
     });
     r.socket.on('error', (err: NodeJS.ErrnoException) => drop(c, socketErrorKind(err)));
     r.socket.on('close', () => drop(c, 'closed'));

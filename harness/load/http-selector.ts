@@ -10,7 +10,7 @@
  */
 import { ClientConn, CONNECTING, OPEN, RECV_BUFFER, SelectorClientLoop, type PhaseListener, type SelectorLoopOptions } from './selector-loop.js';
 import { bumpError } from './driver.js';
-import { httpClient } from '../../workloads/http/client.js';
+import { afterPeerClose, httpClient } from '../../workloads/http/client.js';
 import { httpPipelining } from '../../workloads/http/pipelining.js';
 import { HTTP_ERRORS, ResponseReader, type OnResponse, type ResponseCheck, type ResponseInfo } from '../../workloads/http/response-reader.js';
 
@@ -91,13 +91,11 @@ export class HttpSelectorLoop extends SelectorClientLoop<HttpConn> {
   protected override peerClosed(c: HttpConn): void {
     this.#now = performance.now();
     c.completed = 0;
-    const err = c.reader.end(c.onResponse);
+    const end = c.reader.end(c.onResponse);
     if (c.state !== OPEN) return;
-    if (err !== null) this.drop(c, err);
-    // Announced, a body framed by the close, or a keep-alive connection
-    // closed with nothing in flight (the server's idle timeout): connect again.
-    else if (c.closing || (c.pn === 0 && c.answered > 0)) this.#again(c);
-    else this.drop(c, 'closed');
+    const kind = afterPeerClose(end, c.closing, c.pn, c.answered);
+    if (kind === null) this.#again(c);
+    else this.drop(c, kind);
   }
 
   protected start(c: HttpConn, now: number): void {

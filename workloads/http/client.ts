@@ -70,3 +70,16 @@ export function httpClient(spec: HttpClientSpec | undefined, host: string, port:
   }
   return { shape, request: buildRequest(host, port, shape), check, closes: requestCloses(shape), page: spec?.expect === undefined };
 }
+
+/**
+ * The server closed a connection (EOF) and `reader.end()` said `endError`:
+ * null means connect the slot again (the close was announced, framed a
+ * body, or ended a keep-alive connection with nothing in flight: the
+ * server's idle timeout); else the error kind to count, the slot stays down.
+ * The same rule for every transport.
+ */
+export function afterPeerClose(endError: string | null, announced: boolean, inFlight: number, answered: number): string | null {
+  if (endError !== null) return endError;
+  // A connection that never answered and closes is a server refusing us, not a keep-alive timeout.
+  return announced || (inFlight === 0 && answered > 0) ? null : 'closed';
+}
