@@ -48,10 +48,18 @@ export interface ClientSession {
   issue(intended: number): boolean;
   /** Bytes arrived at `now`. The view is only valid during the call. */
   onData(bytes: Uint8Array, now: number): void;
-  /** The connection closed or failed (the transport says which through its own counts). */
-  onClose(): void;
+  /**
+   * The peer closed its side (EOF). The session says what that means:
+   * `conn.reconnect()` (an announced close, a body framed by the close) or
+   * `conn.fail(kind)`. Absent, or neither called: a failure, `closed`.
+   */
+  onEnd?(now: number): void;
+  /** The connection is gone: `reconnecting` when the slot is opened again (reconnect()), not a failure. */
+  onClose(reconnecting: boolean): void;
   /** Start time of the oldest op in flight, for the transport's timeout sweep; +Infinity when none. */
   oldestInFlight(): number;
+  /** The error kind of an op that outlived the timeout (absent: `timeout`). */
+  timeoutKind?(): string;
 }
 
 /** What a client workload needs to know about its load. */
@@ -68,6 +76,8 @@ export interface ClientOptions {
   /** Where the load goes (an HTTP Host header names it). */
   readonly host: string;
   readonly port: number;
+  /** What only this workload's client reads, JSON-safe (http: its request and how replies are checked). */
+  readonly clientSpec?: unknown;
 }
 
 /** A workload's client side for one load thread: a session per connection, and what only the workload knows. */
@@ -91,7 +101,7 @@ export interface ClientWorkload {
    * pipelining depth).
    */
   finish?(): { errors?: Record<string, number>; counts?: Record<string, number>; figures?: Record<string, number> };
-  /** `established` as the window opens, when it is not the open connections (http --http-close: slots that got one). */
+  /** `established` as the window opens, when it is not the open connections (http: a slot between two connections counts). */
   established?(open: number): number;
 }
 

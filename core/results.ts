@@ -68,8 +68,41 @@ export interface Plan {
   httpDriver?: string;
   /** Load threads per cell (absent: 1, files written before it existed). */
   loadThreads?: number;
+  /**
+   * http: the request every connection sends, when `--method`, `--path`,
+   * `--header` or `--body` changed it (absent: GET / with only a Host
+   * header). It goes to every http cell, ours and a --target alike.
+   */
+  httpRequest?: HttpRequestPlan;
+  /**
+   * http, `--target` only: the statuses a reply may have, normalized
+   * ("2xx", "200,204"; `--expect-status`, default 2xx). Cells of servers
+   * iomodels started are checked against the seed's page byte for byte instead.
+   */
+  expectStatus?: string;
+  /** http, `--target` only: the file every reply's body must equal (`--expect-body`; absent: any well-framed body). */
+  expectBody?: FileRef;
   /** `bench --profile`: the named bundle of flags the run started from (absent: none); flags given beside it override its values. */
   profile?: string;
+}
+
+export interface HttpRequestPlan {
+  method: string;
+  /** The request target, as sent. */
+  path: string;
+  /** "Name: value", in the order sent (a Host among them replaces the default). */
+  headers: string[];
+  /** `--body`: sent with its Content-Length. */
+  body?: FileRef;
+}
+
+/** A file the run read, named so that a later run can tell whether it is the same. */
+export interface FileRef {
+  /** Absolute path. */
+  file: string;
+  bytes: number;
+  /** Hex SHA-256 of its contents. */
+  sha256: string;
 }
 
 /**

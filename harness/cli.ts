@@ -8,7 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { STRATEGIES } from '../strategies/registry.js';
 import { DEFAULT_MAX_QUEUE, DEFAULT_MAX_THREADS, DEFAULT_SEND_TIMEOUT_MS, MAX_QUEUE_LIMIT, MAX_THREADS_LIMIT } from '../strategies/blocking/config.js';
-import { HTTP_DRIVERS } from './load/drivers.js';
+import { autocannonCan, HTTP_DRIVERS } from './load/drivers.js';
 import { WORKLOADS } from '../workloads/protocols.js';
 import { writeMicro, writeReport } from '../reports/write.js';
 import { DEFAULT_MICRO_COUNTS, runMicro } from './micro.js';
@@ -18,7 +18,30 @@ import { examplesOf } from './examples.js';
 import { applyProfile, fitProfile, PROFILE_NAMES, profileOption, typedFlags, type ProfileName } from './profiles.js';
 import { UsageError } from '../core/errors.js';
 import { runCheck } from './check.js';
-import { byteSize, cellRef, countList, intList, isLoopback, nonNegativeInt, nonNegativeNumber, portNumber, positiveInt, positiveNumber, probability, strategyList, tcpDriverOption, tolerance, workloadList } from './options.js';
+import {
+  byteSize,
+  cellRef,
+  countList,
+  httpHeaders,
+  httpMethod,
+  httpPath,
+  inputFile,
+  intList,
+  isLoopback,
+  nonNegativeInt,
+  nonNegativeNumber,
+  portNumber,
+  positiveInt,
+  positiveNumber,
+  probability,
+  statusSet,
+  strategyList,
+  tcpDriverOption,
+  tolerance,
+  workloadList,
+} from './options.js';
+import { DEFAULT_STATUSES } from '../workloads/http/status-set.js';
+import { parseHeader, requestCloses } from '../workloads/http/request.js';
 import type { Plan } from '../core/results.js';
 import { loadResults } from './results-file.js';
 import { runServe } from './serve.js';
@@ -127,8 +150,53 @@ function idleSweep(argv: Record<string, unknown>, workloads: readonly string[]):
   return out;
 }
 
-/** Flags that may be given more than once (check pools several files). */
-const REPEATABLE = new Set(['baseline', 'current']);
+/** Flags that may be given more than once (check pools several files; a request has several headers). */
+const REPEATABLE = new Set(['baseline', 'current', 'header']);
+
+/** The http flags of bench, by argv key. */
+const HTTP_FLAGS = { method: '--method', path: '--path', header: '--header', body: '--body', expectStatus: '--expect-status', expectBody: '--expect-body' } as const;
+
+/**
+ * The http request and reply flags as plan fields. The request flags
+ * (--method, --path, --header, --body) shape every http cell's request,
+ * ours and a --target's alike. --expect-status and --expect-body go with
+ * --target only: the servers iomodels starts are checked against the
+ * seed's page byte for byte, so there is nothing else to expect of them.
+ * A --target's http cells always record their status set (default 2xx).
+ */
+function httpPlan(
+  argv: Record<string, unknown>,
+  workloads: readonly string[],
+  target: boolean,
+  httpDriver: string,
+): Pick<Plan, 'httpRequest' | 'expectStatus' | 'expectBody'> {
+  const given = (Object.keys(HTTP_FLAGS) as (keyof typeof HTTP_FLAGS)[]).filter((k) => argv[k] !== undefined);
+  const first = given[0];
+  if (first !== undefined && !workloads.includes('http')) throw new UsageError(`${HTTP_FLAGS[first]} goes with the http workload, which --workloads ${workloads.join(',')} leaves out`);
+  for (const k of ['expectStatus', 'expectBody'] as const) {
+    if (argv[k] !== undefined && !target) throw new UsageError(`${HTTP_FLAGS[k]} goes with --target: the servers iomodels starts are checked against the seed's page byte for byte`);
+  }
+  const out: Pick<Plan, 'httpRequest' | 'expectStatus' | 'expectBody'> = {};
+  if (!workloads.includes('http')) return out;
+  const method = argv['method'] === undefined ? 'GET' : httpMethod('--method', argv['method']);
+  const reqPath = argv['path'] === undefined ? '/' : httpPath('--path', argv['path']);
+  const headers = argv['header'] === undefined ? [] : httpHeaders('--header', argv['header']);
+  const body = argv['body'] === undefined ? undefined : inputFile('--body', argv['body']).ref;
+  if (argv['method'] !== undefined || argv['path'] !== undefined || argv['header'] !== undefined || body !== undefined) {
+    out.httpRequest = { method, path: reqPath, headers, ...(body === undefined ? {} : { body }) };
+  }
+  if (target) out.expectStatus = argv['expectStatus'] === undefined ? DEFAULT_STATUSES : statusSet('--expect-status', argv['expectStatus']);
+  if (argv['expectBody'] !== undefined) out.expectBody = inputFile('--expect-body', argv['expectBody']).ref;
+  if (httpDriver === 'autocannon' && !autocannonCan(method, reqPath)) {
+    throw new UsageError(`--http-driver autocannon cannot ${method.toUpperCase() === 'HEAD' ? 'read HEAD responses' : `send the request target ${reqPath}`}: use --http-driver native`);
+  }
+  const pairs = headers.map((h) => parseHeader(h)).filter((p): p is readonly [string, string] => !('error' in p));
+  const depth = argv['pipelining'] === undefined ? 1 : positiveInt('--pipelining', argv['pipelining'], 1024);
+  if (requestCloses({ method, path: reqPath, headers: pairs }) && depth > 1) {
+    throw new UsageError(`--pipelining ${depth} with --header Connection: close: the server answers one request per connection`);
+  }
+  return out;
+}
 
 /**
  * What yargs lets through quietly: `--http-close=maybe` becomes false (a
@@ -261,6 +329,12 @@ const cli = yargs(hideBin(process.argv))
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
         .option('pipelining', { type: 'string', describe: 'http: requests in flight per connection (default 1)' })
         .option('http-driver', { type: 'string', default: 'native', describe: 'http load generator: native or autocannon' })
+        .option('method', { type: 'string', describe: 'http: the request method (default GET)' })
+        .option('path', { type: 'string', describe: 'http: the request target (default /)' })
+        .option('header', { type: 'string', array: true, describe: 'http: a request header "Name: value" (repeatable; a Host replaces the default HOST:PORT)' })
+        .option('body', { type: 'string', describe: 'http: send this file as the request body, with its Content-Length' })
+        .option('expect-status', { type: 'string', describe: `http with --target: the statuses a reply may have, e.g. 200, 200,204 or 2xx (default ${DEFAULT_STATUSES})` })
+        .option('expect-body', { type: 'string', describe: 'http with --target: every reply\'s body must equal this file (default: any well-framed body)' })
         .option('chat-connections', { type: 'string', describe: 'chat only: connection counts that replace --connections (its join costs N² deliveries)' })
         .option('chat-senders', { type: 'string', describe: 'chat: clients that send (default 10; 0: all)' })
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
@@ -344,6 +418,7 @@ const cli = yargs(hideBin(process.argv))
         throw new UsageError(`--http-driver must be one of ${HTTP_DRIVERS.join(', ')}, got "${argv.httpDriver}"`);
       }
       if (argv.httpDriver !== 'native') plan.httpDriver = argv.httpDriver;
+      Object.assign(plan, httpPlan(argv, workloads, target !== undefined, argv.httpDriver));
       if (profile !== undefined) plan.profile = profile;
       const out = argv.out ?? path.join('results', timestamp());
       if (argv.dryRun) {

@@ -22,6 +22,7 @@ export const EXAMPLES = {
     ['$0 bench --workloads echo --connections 100 --repeat 5', 'echo only, five repetitions: enough for check to gate CI (npm run bench:ci is --profile ci)'],
     ['$0 bench --workloads echo --connections 10 --idle 0,1000,10000', 'the C10K sweep: 10 active connections beside 0, 1,000 and 10,000 idle ones'],
     ['$0 bench --target 127.0.0.1:8080 --workloads http', 'load a server of your own that speaks http (start it first; --target-pid PID adds its CPU and memory)'],
+    ['$0 bench --target 127.0.0.1:80 --workloads http --path /index.html', 'nginx or any HTTP/1.1 server: a 2xx with a well-framed body verifies (--expect-status, --expect-body ask for more)'],
   ],
   report: [
     ['$0 report results.json', 're-render report.md, report.html and the charts beside results.json'],

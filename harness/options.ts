@@ -2,7 +2,13 @@
  * Validation of every CLI value, in one place (autocannon's validate.js):
  * each bad value becomes a UsageError that names the flag.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
 import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
+import { methodProblem, parseHeader, pathProblem } from '../workloads/http/request.js';
+import { parseStatusSet } from '../workloads/http/status-set.js';
+import type { FileRef } from '../core/results.js';
 import { TCP_DRIVERS, type TcpDriver } from './load/tcp-layer.js';
 import { workloadNames } from '../workloads/protocols.js';
 import type { CellRef } from '../reports/aggregate.js';
@@ -185,4 +191,66 @@ export function cellRef(flag: string, v: unknown): CellRef {
     if (n > 0) ref.idle = n;
   }
   return ref;
+}
+
+/** `--method`: an HTTP method token. */
+export function httpMethod(flag: string, v: unknown): string {
+  const m = String(v);
+  const why = methodProblem(m);
+  if (why !== null) throw new UsageError(`${flag} ${why}`);
+  return m;
+}
+
+/** `--path`: a request target. */
+export function httpPath(flag: string, v: unknown): string {
+  const p = String(v);
+  const why = pathProblem(p);
+  if (why !== null) throw new UsageError(`${flag} ${why}`);
+  return p;
+}
+
+/** `--header` (repeatable): each "Name: value", checked; returned as "Name: value" in order. */
+export function httpHeaders(flag: string, v: unknown): string[] {
+  const all = (Array.isArray(v) ? v : [v]).map(String);
+  const out: string[] = [];
+  for (const h of all) {
+    const p = parseHeader(h);
+    if ('error' in p) throw new UsageError(`${flag} ${p.error}`);
+    out.push(`${p[0]}: ${p[1]}`);
+  }
+  const hosts = out.filter((h) => /^host:/i.test(h)).length;
+  if (hosts > 1) throw new UsageError(`${flag} gives Host ${hosts} times: a request has one`);
+  return out;
+}
+
+/** `--expect-status`: "2xx", "200", "200,204", "200-299" → its normalized text. */
+export function statusSet(flag: string, v: unknown): string {
+  const r = parseStatusSet(String(v));
+  if ('error' in r) throw new UsageError(`${flag} ${r.error}, got "${String(v)}"`);
+  return r.text;
+}
+
+/** The largest --body / --expect-body file: each connection's request (or check) holds a copy. */
+export const MAX_HTTP_FILE = 16 * 2 ** 20;
+
+/** `--body`, `--expect-body`: a readable regular file of at most `max` bytes, read now and named by its hash. */
+export function inputFile(flag: string, v: unknown, max = MAX_HTTP_FILE): { ref: FileRef; bytes: Buffer } {
+  const f = String(v);
+  if (f.trim() === '') throw new UsageError(`${flag} needs a file`);
+  let bytes: Buffer;
+  try {
+    const st = statSync(f);
+    if (!st.isFile()) throw new UsageError(`${flag} ${f}: not a regular file`);
+    if (st.size > max) throw new UsageError(`${flag} ${f}: ${st.size} bytes, more than the ${max} allowed`);
+    bytes = readFileSync(f);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${flag} ${f}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? String(err))}`);
+  }
+  return { ref: { file: path.resolve(f), bytes: bytes.length, sha256: sha256(bytes) }, bytes };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

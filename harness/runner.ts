@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DriverPhase, DriverResult } from './load/driver.js';
 import { decodeHistogram, summarize } from '../core/latency.js';
@@ -12,7 +13,10 @@ import type { IdleReport } from './load/idle-messages.js';
 import type { LoadCommand, LoadMessage, LoadRequest } from './load/load-child.js';
 import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
 import type { Cap } from '../core/counters.js';
-import type { Cell, Plan } from '../core/results.js';
+import type { Cell, FileRef, Plan } from '../core/results.js';
+import type { HttpClientSpec } from '../workloads/http/client.js';
+import { DEFAULT_STATUSES } from '../workloads/http/status-set.js';
+import { sha256 } from './options.js';
 import { findWorkload } from '../workloads/protocols.js';
 import { exitReason, pollServer, startServerProcess, stopServer, type ServerHandle } from './server-process.js';
 import { exited, spawnNode, stopChild } from './spawn.js';
@@ -169,7 +173,48 @@ function spawnLoadChild(plan: Plan): ChildProcess {
 }
 
 /** Run the load child against `port` while watching the server. */
-async function runLoad(spec: CellSpec, child: ChildProcess, port: number, server: ServerHandle | null, watcher: ProcWatcher): Promise<LoadOutcome> {
+/** A file the plan names, read again for a cell: it must still be the one the run began with. */
+function readPlanFile(flag: string, ref: FileRef): Buffer {
+  let b: Buffer;
+  try {
+    b = readFileSync(ref.file);
+  } catch (err) {
+    throw new Error(`${flag} ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  if (sha256(b) !== ref.sha256) throw new Error(`${flag} ${ref.file} changed since the run began`);
+  return b;
+}
+
+/**
+ * The HTTP client of a cell's load (absent: GET / and our page). The
+ * plan's request goes to every http cell; a --target's replies are judged
+ * by the status set (and --expect-body), while the servers iomodels starts
+ * keep the check against the seed's page byte for byte.
+ */
+export function httpSpecOf(spec: Pick<CellSpec, 'strategy' | 'workload' | 'plan'>): HttpClientSpec | undefined {
+  if (spec.workload !== 'http') return undefined;
+  const { plan } = spec;
+  const req = plan.httpRequest;
+  const external = spec.strategy === 'external';
+  if (req === undefined && !external) return undefined;
+  return {
+    ...(req === undefined
+      ? {}
+      : { method: req.method, path: req.path, headers: req.headers, ...(req.body === undefined ? {} : { body: readPlanFile('--body', req.body).toString('base64') }) }),
+    ...(external
+      ? { expect: { status: plan.expectStatus ?? DEFAULT_STATUSES, ...(plan.expectBody === undefined ? {} : { body: readPlanFile('--expect-body', plan.expectBody).toString('base64') }) } }
+      : {}),
+  };
+}
+
+async function runLoad(
+  spec: CellSpec,
+  child: ChildProcess,
+  port: number,
+  server: ServerHandle | null,
+  watcher: ProcWatcher,
+  http: HttpClientSpec | undefined,
+): Promise<LoadOutcome> {
   const { plan } = spec;
   const clientPid = child.pid ?? -1;
   let serverAt: ProcSample | null = null;
@@ -199,6 +244,7 @@ async function runLoad(spec: CellSpec, child: ChildProcess, port: number, server
       protocol: plan.protocol,
       ...(plan.httpDriver === undefined ? {} : { httpDriver: plan.httpDriver }),
       loadThreads: plan.loadThreads ?? 1,
+      ...(http === undefined ? {} : { http }),
     },
   };
   // A phase message reaches us some time after the driver entered the phase
@@ -343,10 +389,17 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
     cell.reason = `bad target "${spec.plan.target ?? ''}"`;
     return cell;
   }
+  let http: HttpClientSpec | undefined;
+  try {
+    http = httpSpecOf(spec);
+  } catch (err) {
+    cell.reason = (err as Error).message;
+    return cell;
+  }
   const pid = spec.plan.targetPid ?? -1;
   const watcher = new ProcWatcher(pid);
   if (pid > 0) watcher.start();
-  const load = await runLoad({ ...spec, host: t.host }, spawnLoadChild(spec.plan), t.port, null, watcher);
+  const load = await runLoad({ ...spec, host: t.host }, spawnLoadChild(spec.plan), t.port, null, watcher, http);
   watcher.stop();
   fillFromLoad(cell, spec, load);
   cell.server.peakRssBytes = watcher.peakRss;
@@ -358,6 +411,13 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
 export async function runCell(spec: CellSpec): Promise<Cell> {
   const cell = emptyCell(spec);
   if (spec.strategy === 'external') return runExternalCell(spec, cell);
+  let http: HttpClientSpec | undefined;
+  try {
+    http = httpSpecOf(spec);
+  } catch (err) {
+    cell.reason = (err as Error).message;
+    return cell;
+  }
   const loadChild = spawnLoadChild(spec.plan);
   const started = await startServer(spec, spec.plan.serverCpus);
   if (!started.ok) {
@@ -376,7 +436,7 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
     }
   });
   watcher.start(100);
-  const load = await runLoad(spec, loadChild, server.port, server, watcher);
+  const load = await runLoad(spec, loadChild, server.port, server, watcher, http);
   watcher.stop();
   const killed = await stopServer(server);
   if (guard !== undefined) load.failure = guard;
@@ -461,7 +521,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   if (load.holdShort !== undefined) caps.push(load.holdShort);
   const verify = (r.errors['verify'] ?? 0) + (load.idle?.errors['verify'] ?? 0);
   // What only the workload can judge (chat: every delivery exactly once, in order).
-  const own = workload?.verdict?.(r.errors);
+  const own = workload?.verdict?.(cell.errors);
   if (load.failure !== undefined) {
     cell.status = 'failed';
     cell.reason = load.failure;

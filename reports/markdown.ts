@@ -3,7 +3,7 @@
  * re-rendered without re-running anything. The charts it embeds are named
  * by planCharts (same inputs, same file names); writeReport draws them.
  */
-import type { Cell, Results } from '../core/results.js';
+import type { Cell, FileRef, Plan, Results } from '../core/results.js';
 import { baseIdle, groupCells, groupEstimate, idleOf, idleSweeps, type CellGroup } from './aggregate.js';
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs, opUnitOf } from './format.js';
@@ -61,6 +61,34 @@ function driversText(results: Results): string {
   }
   if (byWorkload.size === 0) return 'none ran';
   return [...byWorkload].map(([w, d]) => `${w}: ${[...d].join(', ')}`).join('; ');
+}
+
+/** A plan file on the plan line: its path and size (the hash is in results.json). */
+function fileText(f: FileRef): string {
+  return `${code(f.file)} (${fmtBytes(f.bytes)})`;
+}
+
+/** A code span that survives any text: backticks cannot close it early. */
+function code(s: string): string {
+  return `\`${s.replace(/`/g, "'")}\``;
+}
+
+/**
+ * The target and the http request and checks, when the run had any:
+ * "target 127.0.0.1:8080; http request POST /api with header `X-A: 1`, body `/tmp/b.json` (8 B); …".
+ */
+function httpPlanText(p: Plan): string {
+  const parts: string[] = [];
+  if (p.target !== undefined) parts.push(`target ${p.target}`);
+  const r = p.httpRequest;
+  if (r !== undefined) {
+    const headers = r.headers.length === 0 ? '' : ` with ${r.headers.length === 1 ? 'header' : 'headers'} ${r.headers.map(code).join(', ')}`;
+    parts.push(`http request ${code(`${r.method} ${r.path}`)}${headers}${r.body === undefined ? '' : `, body ${fileText(r.body)}`}`);
+  }
+  if (p.expectStatus !== undefined) {
+    parts.push(`target replies verified by status ${p.expectStatus} and framing${p.expectBody === undefined ? '' : `, body equal to ${fileText(p.expectBody)}`}`);
+  }
+  return parts.map((t) => `${t}; `).join('');
 }
 
 /** Idle connections asked for, with what became of them when some did not last: "10,000 (est. 10,000, open 1,021)". */
@@ -296,6 +324,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
       (p.idle !== undefined && p.idle.some((n) => n > 0) ? `idle connections ${p.idle.join(', ')}; ` : '') +
       `${p.durationSec} s measured after ${p.warmupSec} s warm-up; ${p.repeat} repetition(s); ` +
       `${p.rate > 0 ? `open loop at ${p.rate} ops/s` : 'closed loop'}; server on CPU ${p.serverCpus || 'any'}, load on CPU ${p.clientCpus || 'any'}${p.loadThreads !== undefined ? ` in ${p.loadThreads} load thread(s)` : ''}; ` +
+      httpPlanText(p) +
       `load drivers: ${driversText(results)}.`,
     '',
   );

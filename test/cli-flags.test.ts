@@ -71,6 +71,8 @@ const BASE: Record<string, string[]> = {
   serve: ['serve', '--strategy', 'libuv', '--workload', 'echo'],
   bench: ['bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '1', '--duration', '0.2', '--warmup', '0', '--out', out],
   target: ['bench', '--workloads', 'echo', '--connections', '1', '--duration', '0.2', '--warmup', '0', '--out', out],
+  'bench-http': ['bench', '--strategies', 'libuv', '--workloads', 'http', '--connections', '1', '--duration', '0.2', '--warmup', '0', '--out', out],
+  'target-http': ['bench', '--workloads', 'http', '--target', '127.0.0.1:9', '--connections', '1', '--duration', '0.2', '--warmup', '0', '--out', out],
   report: ['report', RESULTS, '--out', out],
   check: ['check', '--baseline', RESULTS, '--current', RESULTS],
   micro: ['micro', '--counts', '1', '--time', '1', '--out', out],
@@ -146,6 +148,15 @@ const ROWS: Row[] = [
   ['bench', '--profile', ['nope', '', 'QUICK', 'quick,ci'], /--profile must be one of quick, ci, full/],
   ['bench', '--dry-run', ['=maybe'], /--dry-run is a switch/],
   ['target', '--target', ['10.0.0.8:80', '127.0.0.1', '127.0.0.1:0', '', 'localhost:x', '[::1]'], /--target/],
+  ['bench', '--method', ['GET'], /--method goes with the http workload, which --workloads echo leaves out/],
+  ['bench-http', '--method', ['', 'GE T', 'CONNECT', 'G\u00c9T', 'A'.repeat(33)], /--method/],
+  ['bench-http', '--path', ['', 'index.html', '/a b', '/caf\u00e9'], /--path/],
+  ['bench-http', '--header', ['', 'nocolon', ': v', 'X A: b', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'X-A: a\u0001b'], /--header/],
+  ['bench-http', '--body', ['', path.join(dir, 'missing'), dir], /--body/],
+  ['bench-http', '--expect-status', ['200'], /--expect-status goes with --target/],
+  ['bench-http', '--expect-body', [aFile], /--expect-body goes with --target/],
+  ['target-http', '--expect-status', ['', '1xx', '100', '600', '2x', '299-200', 'ok', '200,,204'], /--expect-status/],
+  ['target-http', '--expect-body', ['', path.join(dir, 'missing'), dir], /--expect-body/],
 
   ['report', '--out', [UNWRITABLE, '', '/proc/iomodels-cannot-exist'], /--out/],
 
@@ -185,6 +196,14 @@ describe('every CLI flag refuses bad values: exit 2, one line naming it, no stac
     await refused(['report'], /Not enough non-option arguments/);
   });
 
+  test('http flags that cannot go together are refused', async () => {
+    const http = BASE['bench-http'] ?? [];
+    await refused([...http, '--http-driver', 'autocannon', '--method', 'HEAD'], /--http-driver autocannon cannot read HEAD responses/);
+    await refused([...http, '--http-driver', 'autocannon', '--path', '*'], /--http-driver autocannon cannot send the request target \*/);
+    await refused([...http, '--header', 'Connection: close', '--pipelining', '4'], /--pipelining 4 with --header Connection: close/);
+    await refused([...http, '--header', 'Host: a', '--header', 'host: b'], /--header gives Host 2 times/);
+  });
+
   test('a dead --target-pid is refused before any load', async () => {
     await refused([...BASE['target'] ?? [], '--target', '127.0.0.1:9', '--target-pid', NO_SUCH_PID], new RegExp(`--target-pid ${NO_SUCH_PID}: no such process`));
   });
@@ -200,7 +219,7 @@ describe('every CLI flag refuses bad values: exit 2, one line naming it, no stac
       });
       const flags = [...help.matchAll(/^ {2}(--[a-z][a-z-]*)/gm)].map((m) => m[1] ?? '').filter((f) => f !== '--help' && f !== '--version');
       assert.ok(flags.length > 0, `${cmd} --help lists its flags`);
-      const covered = new Set(ROWS.filter(([c]) => (c === 'target' ? 'bench' : c) === cmd).map(([, f]) => f));
+      const covered = new Set(ROWS.filter(([c]) => (BASE[c]?.[0] ?? c) === cmd).map(([, f]) => f));
       const missing = flags.filter((f) => !covered.has(f));
       assert.deepEqual(missing, [], `${cmd}: every flag has a bad-value case`);
     }

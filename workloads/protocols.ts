@@ -7,6 +7,7 @@
  */
 import type { ProtocolOptions, ProtocolSpec } from '../core/protocol.js';
 import { httpMicroOps } from './http/micro.js';
+import { HTTP_ERROR_PREFIX } from './http/response-reader.js';
 
 /** A cell's outcome that the runner cannot judge without knowing the workload. */
 export interface WorkloadVerdict {
@@ -35,7 +36,10 @@ export interface Workload {
   readonly idle?: 'connect' | 'http-request';
   /** Figures in the driver's `extra` that are counts over the window, reported per second too (`<name>PerSec`). */
   readonly perSecond?: readonly string[];
-  /** The workload's own checks of a driver result, beyond verified replies (chat: exactly once, in order). */
+  /**
+   * The workload's own checks of a cell's errors (the driver's, and its idle
+   * connections' as "idle <kind>"), beyond `verify` (chat: exactly once, in order).
+   */
   verdict?(errors: Readonly<Record<string, number>>): WorkloadVerdict | undefined;
   /** Per-operation costs for `iomodels micro` (e.g. HTTP parse). */
   microOps?(): { name: string; fn: () => void }[];
@@ -74,6 +78,15 @@ export const WORKLOADS: readonly Workload[] = [
     client: moduleUrl('./http/client.js'),
     idle: 'http-request',
     microOps: httpMicroOps,
+    verdict(errors) {
+      // Any reply of the wrong status, a wrong body, or a stream that could not be framed.
+      const bad = Object.entries(errors)
+        .filter(([k, n]) => n > 0 && (k.startsWith(HTTP_ERROR_PREFIX) || k.startsWith(`idle ${HTTP_ERROR_PREFIX}`)))
+        .sort((a, b) => b[1] - a[1]);
+      if (bad.length === 0) return undefined;
+      const total = bad.reduce((s, [, n]) => s + n, 0);
+      return { status: 'failed', reason: `verification failed: ${total} wrong replies (${bad.map(([k, n]) => `${k} ×${n}`).join(', ')})` };
+    },
   },
 ];
 

@@ -3,6 +3,7 @@
  * generates load and verifies every reply.
  */
 import type { ProtocolOptions } from '../../core/protocol.js';
+import type { HttpClientSpec } from '../../workloads/http/client.js';
 
 export interface DriverOptions {
   readonly host: string;
@@ -27,6 +28,11 @@ export interface DriverOptions {
   readonly rate?: number;
   /** Workload options (messageSize, …), as the server got them. */
   readonly protocol: ProtocolOptions;
+  /**
+   * http: the request and how its replies are verified (workloads/http/client.ts).
+   * Absent: GET / and our page byte for byte.
+   */
+  readonly http?: HttpClientSpec;
   /** http: which load generator drives it, "native" (default) or "autocannon". */
   readonly httpDriver?: string;
   /** Load threads the connections are spread over (default 1). */

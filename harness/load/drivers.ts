@@ -10,6 +10,16 @@ import { chooseTransport } from './tcp-layer.js';
 
 export const HTTP_DRIVERS = ['native', 'autocannon'] as const;
 
+/**
+ * What autocannon can send and read: not HEAD (its response parser is never
+ * told the method, so it waits for a body), and origin-form targets only
+ * (it takes a URL). Here rather than in http-autocannon.ts, so the CLI can
+ * ask without loading autocannon.
+ */
+export function autocannonCan(method: string, path: string): boolean {
+  return method.toUpperCase() !== 'HEAD' && path.startsWith('/');
+}
+
 export async function runDriver(workload: string, opts: DriverOptions): Promise<DriverResult> {
   const w = getWorkload(workload);
   const http = opts.httpDriver ?? 'native';
@@ -17,6 +27,11 @@ export async function runDriver(workload: string, opts: DriverOptions): Promise<
   // Loaded only when asked for: autocannon's module graph costs every process that imports it.
   if (workload === 'http' && http === 'autocannon') return (await import('./http-autocannon.js')).runAutocannonDriver(opts);
   const transport = await chooseTransport(opts.tcpDriver);
-  const r = await runClientLoad(opts, { clientModule: w.client, transport, ...(w.maxLoadThreads === undefined ? {} : { maxThreads: w.maxLoadThreads }) });
+  const r = await runClientLoad(opts, {
+    clientModule: w.client,
+    transport,
+    ...(w.maxLoadThreads === undefined ? {} : { maxThreads: w.maxLoadThreads }),
+    ...(workload === 'http' && opts.http !== undefined ? { clientSpec: opts.http } : {}),
+  });
   return transport === 'net' ? { ...r, driver: 'net' } : r;
 }

@@ -1,4 +1,5 @@
 /** Messages between the load child and its idle-connection thread (idle-worker.ts), typed in one place. */
+import type { HttpClientSpec } from '../../workloads/http/client.js';
 
 /** What an idle connection does before it falls silent (Workload.idle). */
 export type IdleOpening = 'connect' | 'http-request';
@@ -8,6 +9,8 @@ export interface IdleWorkerData {
   port: number;
   count: number;
   opening: IdleOpening;
+  /** http: the request and its check, as the active connections have them. */
+  http?: HttpClientSpec;
   connectConcurrency: number;
   /** Deadline for opening all of them (and their first exchange), ms. */
   connectTimeoutMs: number;
@@ -28,7 +31,7 @@ export interface IdleReport {
   established: number;
   /** Still open when the window closed. */
   open: number;
-  /** Failures by kind: connect …, verify, reset, unexpected data. */
+  /** Failures by kind: connect …, http … (the reply's), reset, unexpected data. */
   errors: Record<string, number>;
 }
 

@@ -9,8 +9,8 @@
  */
 import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
-import { PAGE_BYTES } from '../../workloads/http/page.js';
-import { buildRequest, ResponseReader } from '../../workloads/http/response-reader.js';
+import { httpClient } from '../../workloads/http/client.js';
+import { ResponseReader } from '../../workloads/http/response-reader.js';
 import { epochMs, type IdleFromWorker, type IdleToWorker, type IdleWorkerData } from './idle-messages.js';
 
 const port = parentPort;
@@ -24,6 +24,7 @@ interface Held {
   closedAt: number;
 }
 
+const http = d.opening === 'http-request' ? httpClient(d.http, d.host, d.port) : null;
 const held: Held[] = [];
 const errors: Record<string, number> = {};
 const bump = (kind: string): void => {
@@ -49,14 +50,14 @@ function openOne(deadline: number): Promise<void> {
       settle();
     };
     const timer = setTimeout(() => fail(h.socket.connecting ? 'connect timeout' : 'greeting timeout'), Math.max(1, deadline - performance.now()));
-    const reader = d.opening === 'http-request' ? new ResponseReader({ status: 200, body: PAGE_BYTES, head: false }) : null;
+    const reader = http === null ? null : new ResponseReader(http.check);
     socket.once('connect', () => {
       held.push(h);
       if (reader === null) {
         h.established = true;
         settle();
       } else {
-        socket.write(buildRequest(d.host, d.port));
+        socket.write(http?.request ?? Buffer.alloc(0));
       }
     });
     socket.on('data', (chunk: Buffer) => {
@@ -66,10 +67,12 @@ function openOne(deadline: number): Promise<void> {
         return;
       }
       let done = false;
-      const err = reader.push(chunk, () => {
+      let wrong: string | null = null;
+      const err = reader.push(chunk, (r) => {
         done = true;
+        wrong = r.error;
       });
-      if (err !== null) fail('verify');
+      if (err !== null || wrong !== null) fail(err ?? wrong ?? 'verify');
       else if (done) {
         h.established = true;
         settle();

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { IdleFromWorker, IdleOpening, IdleReport, IdleToWorker, IdleWorkerData } from './idle-messages.js';
+import type { HttpClientSpec } from '../../workloads/http/client.js';
 
 const WORKER_URL = new URL('./idle-worker.js', import.meta.url);
 /** The thread answers within this, or is terminated. */
@@ -15,6 +16,7 @@ export interface IdleOptions {
   port: number;
   count: number;
   opening: IdleOpening;
+  http?: HttpClientSpec;
   connectConcurrency: number;
   connectTimeoutMs: number;
 }

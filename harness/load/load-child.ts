@@ -74,6 +74,7 @@ async function run(req: LoadRequest): Promise<void> {
       port: req.options.port,
       count: req.idle,
       opening: w.idle,
+      ...(req.options.http === undefined ? {} : { http: req.options.http }),
       connectConcurrency: req.options.connectConcurrency,
       connectTimeoutMs: req.options.connectTimeoutMs,
     });

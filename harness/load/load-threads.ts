@@ -47,6 +47,8 @@ export interface ClientLoadOptions {
   transport: Transport;
   /** The most threads this workload's client can be split over (chat: 1). */
   maxThreads?: number;
+  /** What only this workload's client reads (ClientOptions.clientSpec). */
+  clientSpec?: unknown;
 }
 
 /** Run `o`'s load on `o.loadThreads` threads of `c.transport`. */
@@ -72,7 +74,16 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
 
   const runs = Array.from({ length: threads }, (_, k) => {
     const share = shareOf(k, threads, o.connections);
-    const client: ClientOptions = { connections: o.connections, first: share.first, count: share.count, openLoop, protocol: o.protocol, host, port: o.port };
+    const client: ClientOptions = {
+      connections: o.connections,
+      first: share.first,
+      count: share.count,
+      openLoop,
+      protocol: o.protocol,
+      host,
+      port: o.port,
+      ...(c.clientSpec === undefined ? {} : { clientSpec: c.clientSpec }),
+    };
     const opts: TransportOptions = {
       host,
       port: o.port,

@@ -131,17 +131,18 @@ export class NetTransport {
     for (const c of this.#conns) if (c !== undefined) this.drop(c, null);
   }
 
-  drop(c: NetConn, kind: string | null): void {
+  drop(c: NetConn, kind: string | null, reconnecting = false): void {
     if (!c.alive) return;
     c.alive = false;
     if (kind !== null) this.#rec.error(kind);
     c.socket.destroy();
-    c.session?.onClose();
+    c.session?.onClose(reconnecting);
   }
 
   reconnect(c: NetConn): void {
-    this.drop(c, null);
-    if (!this.#window.running) return;
+    const again = this.#window.running;
+    this.drop(c, null, again);
+    if (!again) return;
     void this.#openSlot(c.slot - this.#o.first).then((n) => {
       if (n !== undefined && this.#o.rate === 0 && this.#window.running) n.session?.onStart(performance.now());
     });
@@ -195,6 +196,11 @@ export class NetTransport {
           if (c.alive) c.session?.onData(chunk, performance.now());
         });
         socket.on('error', (err: NodeJS.ErrnoException) => this.drop(c, socketErrorKind(err)));
+        // EOF: the session says whether it was a failure (http: a close that was announced is not).
+        socket.on('end', () => {
+          if (c.alive) c.session?.onEnd?.(performance.now());
+          if (c.alive) this.drop(c, 'closed');
+        });
         socket.on('close', () => this.drop(c, 'closed'));
         c.session = this.#client.session(c, this.#rec);
         c.session.onOpen(performance.now());
@@ -206,7 +212,7 @@ export class NetTransport {
   #sweep(): void {
     const now = performance.now();
     for (const c of this.#conns) {
-      if (c?.alive === true && now - (c.session?.oldestInFlight() ?? Number.POSITIVE_INFINITY) > this.#o.timeoutMs) this.drop(c, 'timeout');
+      if (c?.alive === true && now - (c.session?.oldestInFlight() ?? Number.POSITIVE_INFINITY) > this.#o.timeoutMs) this.drop(c, c.session?.timeoutKind?.() ?? 'timeout');
     }
     this.#client.sweep?.(now, this.#o.timeoutMs, this.#rec);
   }

@@ -220,7 +220,7 @@ export class SelectorTransport {
     else this.drop(c, errorKind(n));
   }
 
-  drop(c: Conn, kind: string | null): void {
+  drop(c: Conn, kind: string | null, reconnecting = false): void {
     if (c.state === DEAD) return;
     if (c.state === CONNECTING) this.#connecting--;
     const wasOpen = c.state === OPEN;
@@ -228,13 +228,14 @@ export class SelectorTransport {
     if (kind !== null) this.#rec.error(kind);
     if (this.#sel.get(c.fd) !== undefined) this.#sel.unregister(c.fd);
     sys.close(c.fd);
-    if (wasOpen) c.session?.onClose();
+    if (wasOpen) c.session?.onClose(reconnecting);
   }
 
   /** Close `c` (not a failure) and, while the window is open, connect its slot again. */
   reconnect(c: Conn): void {
-    this.drop(c, null);
-    if (this.#window.running) this.#open(c.slot - this.#o.first, performance.now());
+    const again = this.#window.running;
+    this.drop(c, null, again);
+    if (again) this.#open(c.slot - this.#o.first, performance.now());
   }
 
   // -------------------------------------------------------------------------
@@ -317,7 +318,7 @@ export class SelectorTransport {
     const limit = this.#o.timeoutMs;
     for (const c of this.#conns) {
       if (c === undefined) continue;
-      if (c.state === OPEN && now - (c.session?.oldestInFlight() ?? Number.POSITIVE_INFINITY) > limit) this.drop(c, 'timeout');
+      if (c.state === OPEN && now - (c.session?.oldestInFlight() ?? Number.POSITIVE_INFINITY) > limit) this.drop(c, c.session?.timeoutKind?.() ?? 'timeout');
       else if (c.state === CONNECTING && now - c.since > this.#o.connectTimeoutMs) this.drop(c, 'connect timeout');
     }
     this.#client.sweep?.(now, limit, this.#rec);
@@ -445,8 +446,11 @@ export class SelectorTransport {
       c.session?.onData(this.#view(n), performance.now());
       return;
     }
-    if (n === 0) this.drop(c, 'closed');
-    else if (n !== sys.NEG_EAGAIN && n !== sys.NEG_EINTR) this.drop(c, errorKind(n));
+    if (n === 0) {
+      // EOF: the session says whether it was a failure (http: a close that was announced is not).
+      c.session?.onEnd?.(performance.now());
+      if (c.state === OPEN) this.drop(c, 'closed');
+    } else if (n !== sys.NEG_EAGAIN && n !== sys.NEG_EINTR) this.drop(c, errorKind(n));
   }
 
   /** slab[0, n) as a Buffer view, cached per length. */

@@ -166,15 +166,18 @@ async function stillEchoes(s: ServedProcess): Promise<void> {
   // closes unanswered is tried again, for a while; a wrong byte never is.
   const msg = pattern(1000, 3);
   const deadline = performance.now() + 10_000;
-  let got: Buffer = Buffer.alloc(0);
-  for (;;) {
+  const probe = async (): Promise<Buffer> => {
     const c = await connect(s.port);
     const reply = readBytes(c, msg.length, 10_000);
     c.write(msg);
-    got = await reply;
+    const bytes = await reply;
     c.destroy();
-    if (got.length > 0 || performance.now() > deadline) break;
+    return bytes;
+  };
+  let got = await probe();
+  while (got.length === 0 && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
+    got = await probe();
   }
   assert.ok(got.equals(msg), `the server still echoes correctly (${got.length} of ${msg.length} bytes back)`);
 }

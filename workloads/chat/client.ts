@@ -89,7 +89,7 @@ class ChatSession implements ClientSession {
     }
   }
 
-  onClose(): void {
+  onClose(_reconnecting: boolean): void {
     this.alive = false;
     this.chat.leave(this);
   }

@@ -116,7 +116,7 @@ class EchoSession implements ClientSession {
   /** Open loop (set by the client): messages leave on the schedule, not on replies. */
   open = false;
 
-  onClose(): void {
+  onClose(_reconnecting: boolean): void {
     // Nothing to release: what was in flight is gone with the connection.
   }
 

@@ -1,5 +1,8 @@
-/** The HTTP parse cost per request, for `iomodels micro`. */
+/** The HTTP parse costs per request (server side) and per response (the load driver's), for `iomodels micro`. */
+import { httpClient } from './client.js';
+import { buildResponse, httpDate, PAGE_BYTES, PAGE_CONTENT_TYPE } from './page.js';
 import { RequestParser } from './parser.js';
+import { ResponseReader, type ResponseInfo } from './response-reader.js';
 
 /** A request as wrk or a browser sends it: GET / with a handful of headers. */
 const REQUEST = Buffer.from(
@@ -8,12 +11,21 @@ const REQUEST = Buffer.from(
   'latin1',
 );
 
+/** Our page as our servers send it: what the driver reads per request at full speed. */
+const RESPONSE = buildResponse({ status: 200, body: PAGE_BYTES, contentType: PAGE_CONTENT_TYPE, withBody: true, connection: 'keep-alive', date: httpDate(0) });
+
 export function httpMicroOps(): { name: string; fn: () => void }[] {
   // One keep-alive parser, as a connection has: each call parses one request.
   const parser = new RequestParser();
   let seen = 0;
   const onRequest = (): void => {
     seen++;
+  };
+  // The driver's reader with its page check, as every connection of ours has one.
+  const reader = new ResponseReader(httpClient(undefined, '127.0.0.1', 80).check);
+  let verified = 0;
+  const onResponse = (r: ResponseInfo): void => {
+    if (r.error === null) verified++;
   };
   return [
     {
@@ -22,6 +34,14 @@ export function httpMicroOps(): { name: string; fn: () => void }[] {
         const before = seen;
         const err = parser.push(REQUEST, onRequest);
         if (err !== null || seen !== before + 1) throw new Error(`the micro request did not parse: ${err?.reason ?? 'no request'}`);
+      },
+    },
+    {
+      name: `HTTP response read and verify (${RESPONSE.length} B, our page)`,
+      fn: () => {
+        const before = verified;
+        const err = reader.push(RESPONSE, onResponse);
+        if (err !== null || verified !== before + 1) throw new Error(`the micro response did not verify: ${err ?? 'no verified response'}`);
       },
     },
   ];
