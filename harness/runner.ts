@@ -389,13 +389,8 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
     cell.reason = `bad target "${spec.plan.target ?? ''}"`;
     return cell;
   }
-  let http: HttpClientSpec | undefined;
-  try {
-    http = httpSpecOf(spec);
-  } catch (err) {
-    cell.reason = (err as Error).message;
-    return cell;
-  }
+  const http = httpSpecOrReason(spec, cell);
+  if (http === false) return cell;
   const pid = spec.plan.targetPid ?? -1;
   const watcher = new ProcWatcher(pid);
   if (pid > 0) watcher.start();
@@ -408,16 +403,21 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
   return cell;
 }
 
+/** The cell's http client spec, or false with the cell's reason set when its files cannot be read. */
+function httpSpecOrReason(spec: CellSpec, cell: Cell): HttpClientSpec | undefined | false {
+  try {
+    return httpSpecOf(spec);
+  } catch (err) {
+    cell.reason = (err as Error).message;
+    return false;
+  }
+}
+
 export async function runCell(spec: CellSpec): Promise<Cell> {
   const cell = emptyCell(spec);
   if (spec.strategy === 'external') return runExternalCell(spec, cell);
-  let http: HttpClientSpec | undefined;
-  try {
-    http = httpSpecOf(spec);
-  } catch (err) {
-    cell.reason = (err as Error).message;
-    return cell;
-  }
+  const http = httpSpecOrReason(spec, cell);
+  if (http === false) return cell;
   const loadChild = spawnLoadChild(spec.plan);
   const started = await startServer(spec, spec.plan.serverCpus);
   if (!started.ok) {

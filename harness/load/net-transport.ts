@@ -110,18 +110,7 @@ export class NetTransport {
     // Counted before the connections close (chat counts what live clients never got).
     const fin = this.#client.finish?.() ?? {};
     this.close();
-    const errors = { ...this.#rec.errors };
-    for (const [k, v] of Object.entries(fin.errors ?? {})) if (v > 0) errors[k] = (errors[k] ?? 0) + v;
-    return {
-      driver: 'net',
-      established: this.#established,
-      ops: this.#rec.ops,
-      bytes: this.#rec.bytes,
-      histogram: this.#rec.histogram(),
-      errors,
-      counts: { ...this.#rec.extra, ...fin.counts },
-      figures: { ...fin.figures },
-    };
+    return this.#rec.result('net', this.#established, fin);
   }
 
   close(): void {

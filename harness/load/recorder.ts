@@ -3,8 +3,9 @@
  * one HDR latency histogram, failures by kind, workload figures. It is the
  * ClientRecorder every session reports to, whatever transport runs it.
  */
-import type { ClientRecorder } from '../../core/client.js';
+import type { ClientRecorder, ClientWorkload } from '../../core/client.js';
 import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from '../../core/latency.js';
+import type { ThreadResult } from './selector-transport.js';
 import type { LoadWindow } from './window.js';
 
 export class LoadRecorder implements ClientRecorder {
@@ -47,5 +48,21 @@ export class LoadRecorder implements ClientRecorder {
 
   histogram(): string {
     return encodeHistogram(this.hist);
+  }
+
+  /** This thread's result: what was recorded, and the workload's end-of-run counts (`fin`, ClientWorkload.finish). */
+  result(driver: string, established: number, fin: ReturnType<NonNullable<ClientWorkload['finish']>>): ThreadResult {
+    const errors = { ...this.errors };
+    for (const [k, v] of Object.entries(fin.errors ?? {})) if (v > 0) errors[k] = (errors[k] ?? 0) + v;
+    return {
+      driver,
+      established,
+      ops: this.ops,
+      bytes: this.bytes,
+      histogram: this.histogram(),
+      errors,
+      counts: { ...this.extra, ...fin.counts },
+      figures: { ...fin.figures },
+    };
   }
 }

@@ -172,18 +172,7 @@ export class SelectorTransport {
 
   result(): ThreadResult {
     const fin = this.#finished ?? this.#client.finish?.() ?? {};
-    const errors = { ...this.#rec.errors };
-    for (const [k, v] of Object.entries(fin.errors ?? {})) if (v > 0) errors[k] = (errors[k] ?? 0) + v;
-    return {
-      driver: `selector:${this.#sel.name}`,
-      established: this.#established,
-      ops: this.#rec.ops,
-      bytes: this.#rec.bytes,
-      histogram: this.#rec.histogram(),
-      errors,
-      counts: { ...this.#rec.extra, ...fin.counts },
-      figures: { ...fin.figures },
-    };
+    return this.#rec.result(`selector:${this.#sel.name}`, this.#established, fin);
   }
 
   /** Close every socket and the selector (idempotent). */
