@@ -10,6 +10,7 @@ import { ChatLedger, encodeMessage, parseLine } from '../workloads/chat/ledger.j
 import { decodeHistogram } from '../core/latency.js';
 import type { DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
+import { TRANSPORTS } from './helpers/transports.js';
 
 type Fault = 'none' | 'drop' | 'duplicate' | 'reorder';
 
@@ -66,7 +67,7 @@ function faultyServer(fault: Fault): Promise<{ port: number; close: () => Promis
   });
 }
 
-async function drive(fault: Fault, rate = 0): Promise<DriverResult> {
+async function drive(fault: Fault, rate: number, tcpDriver: string): Promise<DriverResult> {
   const srv = await faultyServer(fault);
   try {
     return await runDriver('chat', {
@@ -79,6 +80,7 @@ async function drive(fault: Fault, rate = 0): Promise<DriverResult> {
       connectConcurrency: 4,
       connectTimeoutMs: 5000,
       rate,
+      tcpDriver,
       protocol: { messageSize: 40, chatSenders: 2 },
     });
   } finally {
@@ -86,22 +88,22 @@ async function drive(fault: Fault, rate = 0): Promise<DriverResult> {
   }
 }
 
-describe('chat driver exactly-once check against a fault-injecting server', () => {
+for (const { name, skip } of TRANSPORTS) describe(`chat on ${name}: the exactly-once check against a fault-injecting server`, { skip }, () => {
   test('a correct server: no lost, duplicated or reordered message', async () => {
-    const r = await drive('none');
+    const r = await drive('none', 0, name);
     assert.ok(r.ops > 50, `expected more than 50 messages, got ${r.ops}`);
     assert.deepEqual(r.errors, {}, 'expected no errors from a correct server');
   });
 
   test('one message dropped for one client is counted as lost = 1', async () => {
-    const r = await drive('drop');
+    const r = await drive('drop', 0, name);
     assert.equal(r.extra['lost'], 1, `expected lost 1, got ${r.extra['lost']}`);
     assert.equal(r.errors['lost'], 1, 'expected errors.lost = 1 so the runner fails the cell');
     assert.equal(r.extra['duplicated'], 0, 'expected no duplicates');
   });
 
   test('one message sent twice to one client is counted as duplicated = 1', async () => {
-    const r = await drive('duplicate');
+    const r = await drive('duplicate', 0, name);
     assert.equal(r.extra['duplicated'], 1, `expected duplicated 1, got ${r.extra['duplicated']}`);
     assert.equal(r.errors['duplicated'], 1, 'expected errors.duplicated = 1');
     assert.equal(r.extra['lost'], 0, 'expected nothing lost');
@@ -109,7 +111,7 @@ describe('chat driver exactly-once check against a fault-injecting server', () =
 
   test('one message delivered after a later one of its sender is counted as reordered', async () => {
     // Open loop: a closed-loop sender waits for its message everywhere, so it could never overtake it.
-    const r = await drive('reorder', 1000);
+    const r = await drive('reorder', 1000, name);
     assert.ok((r.extra['reordered'] ?? 0) >= 1, `expected reordered >= 1, got ${r.extra['reordered']}`);
     assert.equal(r.extra['lost'], 0, 'expected nothing lost');
   });
@@ -118,7 +120,7 @@ describe('chat driver exactly-once check against a fault-injecting server', () =
     // At 100 msg/s a message sent one interval late but timed from its
     // intended time (the old floor(elapsed·rate) schedule) shows ≥ 10 ms of
     // latency no server caused; this local server delivers in well under 5 ms.
-    const r = await drive('none', 100);
+    const r = await drive('none', 100, name);
     assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
     assert.equal(r.targetRate, 100, 'targetRate is the asked rate');
     assert.ok(r.ops >= 30 && r.ops <= 55, `expected ~50 messages in the 0.5 s window, got ${r.ops}`);

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClientModule } from '../../core/client.js';
 import type { LoadThreadData, LoadThreadMessage } from './load-threads.js';
-import type { ThreadResult, TransportEvents } from './selector-transport.js';
+import type { ThreadResult, TransportEvents } from './load-loop.js';
 
 const port = parentPort;
 if (port === null) throw new Error('harness/load/load-thread.js must run in a worker_thread');
@@ -64,8 +64,10 @@ async function main(): Promise<void> {
     const { NetTransport } = await import('./net-transport.js');
     result = await new NetTransport(d.opts, client, events).run();
   } else {
-    const { SelectorTransport } = await import('./selector-transport.js');
-    const t = new SelectorTransport(d.opts, client, events);
+    const t =
+      d.transport === 'uring'
+        ? new (await import('./uring-transport.js')).UringTransport(d.opts, client, events)
+        : new (await import('./selector-transport.js')).SelectorTransport(d.opts, client, events);
     try {
       t.run(Number.POSITIVE_INFINITY);
     } finally {

@@ -13,14 +13,16 @@ import { Worker } from 'node:worker_threads';
 import type { ClientOptions } from '../../core/client.js';
 import { encodeHistogram, mergeEncoded } from '../../core/latency.js';
 import { phaseClock, type DriverOptions, type DriverPhase, type DriverResult } from './driver.js';
-import type { ThreadResult, TransportOptions } from './selector-transport.js';
+import type { ThreadResult, TransportOptions } from './load-loop.js';
 import { WindowGate } from './window-gate.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
+/** The longest the warm-up waits past warmupSec for the load to settle (chat's join). */
+const SETTLE_DEADLINE_MS = 20_000;
 /** After the window, how long a thread waits for what is still in flight (chat). */
 const DRAIN_MS = 5000;
 
-export type Transport = 'selector' | 'net';
+export type Transport = 'selector' | 'uring' | 'net';
 
 export interface LoadThreadData {
   clientModule: string;
@@ -59,6 +61,17 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
   // Without a gate from the load child, one of our own keeps the threads' windows together.
   const ownGate = o.gate === undefined ? new WindowGate() : undefined;
   const gate = o.gate ?? ownGate?.sab;
+  // Our own gate opens as the load child's would: the warm-up over (from the
+  // last connect) and every thread settled (chat: the group joined), or at
+  // the settle deadline.
+  let connectedAt = Number.NaN;
+  let loadSettled = false;
+  let settleTimer: NodeJS.Timeout | undefined;
+  const maybeOpen = (): void => {
+    if (ownGate === undefined || Number.isNaN(connectedAt) || !loadSettled) return;
+    clearTimeout(settleTimer);
+    ownGate.open(Math.max(connectedAt + o.warmupSec * 1000, phaseClock()));
+  };
   const openLoop = (o.rate ?? 0) > 0;
   // One grid for every thread's open-loop ops: their counts in the window add up to the rate's.
   const scheduleOrigin = phaseClock();
@@ -113,13 +126,23 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
             // The warm-up starts when the last thread is connected.
             if (++connected === threads) {
               say('connected', m.atMs);
-              if (ownGate !== undefined) ownGate.open(phaseClock() + o.warmupSec * 1000);
+              // From the connect stamp, not this message's arrival: the warm-up is the driver's own.
+              connectedAt = m.atMs;
+              settleTimer = setTimeout(() => {
+                loadSettled = true;
+                maybeOpen();
+              }, o.warmupSec * 1000 + SETTLE_DEADLINE_MS);
+              maybeOpen();
             }
           } else {
             say(m.phase, m.atMs);
           }
         } else if (m.type === 'ready') {
-          if (++ready === threads) o.onReady?.();
+          if (++ready === threads) {
+            loadSettled = true;
+            maybeOpen();
+            o.onReady?.();
+          }
         } else if (m.type === 'result') {
           settled = true;
           resolve({ result: m.result, ...(m.cpuSeconds === undefined ? {} : { cpuSeconds: m.cpuSeconds }), connections: share.count });
@@ -140,7 +163,7 @@ export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Pro
       });
     });
   });
-  const done = await Promise.all(runs);
+  const done = await Promise.all(runs).finally(() => clearTimeout(settleTimer));
   return merge(done, o, threads);
 }
 

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { ClientConn, ClientSession, ClientWorkload } from '../../core/client.js';
 import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
-import type { ThreadResult, TransportEvents, TransportOptions } from './selector-transport.js';
+import type { ThreadResult, TransportEvents, TransportOptions } from './load-loop.js';
 import { LoadWindow } from './window.js';
 
 const SWEEP_MS = 100;

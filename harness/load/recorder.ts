@@ -5,7 +5,7 @@
  */
 import type { ClientRecorder, ClientWorkload } from '../../core/client.js';
 import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from '../../core/latency.js';
-import type { ThreadResult } from './selector-transport.js';
+import type { ThreadResult } from './load-loop.js';
 import type { LoadWindow } from './window.js';
 
 export class LoadRecorder implements ClientRecorder {

@@ -6,7 +6,7 @@
 import type { Transport } from './load-threads.js';
 
 /** Values of DriverOptions.tcpDriver / `bench --tcp-driver`. */
-export const TCP_DRIVERS = ['selector', 'net'] as const;
+export const TCP_DRIVERS = ['selector', 'uring', 'net'] as const;
 export type TcpDriver = (typeof TCP_DRIVERS)[number];
 
 /** Why the Selector transport cannot run here, or undefined when it can. */
@@ -21,9 +21,25 @@ export async function selectorUnavailable(): Promise<string | undefined> {
   }
 }
 
+/** Why the io_uring transport cannot run here, or undefined when it can. */
+export async function uringUnavailable(): Promise<string | undefined> {
+  try {
+    const u = await import('../../strategies/sys/io-uring.js');
+    const p = u.probeIoUring();
+    return p.ok ? undefined : p.reason;
+  } catch (err) {
+    return String(err);
+  }
+}
+
 /** The transport `asked` (absent: the Selector layer where it runs). */
 export async function chooseTransport(asked: string | undefined): Promise<Transport> {
   if (asked === 'net') return 'net';
+  if (asked === 'uring') {
+    const why = await uringUnavailable();
+    if (why !== undefined) throw new Error(`the uring driver cannot run here: ${why}`);
+    return 'uring';
+  }
   if (asked !== undefined && asked !== 'selector') throw new Error(`unknown tcp driver "${asked}" (valid: ${TCP_DRIVERS.join(', ')})`);
   const why = await selectorUnavailable();
   if (why === undefined) return 'selector';

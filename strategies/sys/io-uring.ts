@@ -52,8 +52,10 @@ export const IORING_FEAT_NODROP = 1 << 1;
 export const IORING_FEAT_FAST_POLL = 1 << 5;
 
 export const IORING_ENTER_GETEVENTS = 1 << 0;
+export const IORING_ENTER_EXT_ARG = 1 << 3;
 
 export const IORING_OP_NOP = 0;
+export const IORING_OP_POLL_ADD = 6;
 export const IORING_OP_TIMEOUT = 11;
 export const IORING_OP_ACCEPT = 13;
 export const IORING_OP_ASYNC_CANCEL = 14;
@@ -386,6 +388,32 @@ export class IoUring {
     const n = (this.#tail - this.#published) >>> 0;
     this.#published = this.#tail;
     const rc = Number(this.#enter(NR_IO_URING_ENTER, this.fd, n, wait ? 1 : 0, wait ? IORING_ENTER_GETEVENTS : 0, 0, 0));
+    return rc < 0 ? -koffi.errno() : rc;
+  }
+
+  /** struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts; } and the timespec it points at. */
+  readonly #waitArg = allocBuffer(24);
+  readonly #waitTs = allocBuffer(16);
+
+  /**
+   * Like submit(true), but waiting at most `timeoutMs` for a completion
+   * (IORING_ENTER_EXT_ARG, Linux >= 5.11): a loop with deadlines of its own
+   * needs no TIMEOUT request in the ring. Returns the number submitted,
+   * -ETIME when the time passed with nothing completed, or -errno.
+   */
+  submitAndWait(timeoutMs: number): number {
+    Atomics.store(this.#sqTail, 0, this.#tail);
+    const n = (this.#tail - this.#published) >>> 0;
+    this.#published = this.#tail;
+    const ms = Math.max(0, timeoutMs);
+    this.#waitTs.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+    this.#waitTs.writeBigInt64LE(BigInt(Math.round((ms % 1000) * 1e6)), 8);
+    const a = this.#waitArg;
+    a.writeBigUInt64LE(0n, 0);
+    a.writeUInt32LE(0, 8);
+    a.writeUInt32LE(0, 12);
+    a.writeBigUInt64LE(BigInt(addressOf(this.#waitTs)), 16);
+    const rc = Number(this.#enter(NR_IO_URING_ENTER, this.fd, n, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, addressOf(a), 24));
     return rc < 0 ? -koffi.errno() : rc;
   }
 
