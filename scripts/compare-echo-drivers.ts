@@ -22,7 +22,7 @@ const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta
 const C_BIN = '/tmp/iomodels-c-echo-client';
 const C_SERVER_SRC = fileURLToPath(new URL('../../scripts/c-echo-server.c', import.meta.url));
 const C_SERVER_BIN = '/tmp/iomodels-c-echo-server';
-const CLIENTS = ['c-epoll', 'selector', 'net'] as const;
+const CLIENTS = ['c-epoll', 'selector', 'uring', 'net'] as const;
 
 interface Row {
   opsPerSec: number;
@@ -52,7 +52,7 @@ async function runClient(name: string, port: number, connections: number, second
       }
     },
   };
-  const r: DriverResult = await runDriver('echo', { ...opts, tcpDriver: name === 'net' ? 'net' : 'selector' });
+  const r: DriverResult = await runDriver('echo', { ...opts, tcpDriver: name });
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   const row: Row = { opsPerSec: r.ops / r.windowSec, cpuPercent: (100 * cpu) / r.windowSec, errors };
   process.stdout.write(JSON.stringify(row) + '\n');

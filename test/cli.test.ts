@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { CLI, startServe } from './helpers/serve.js';
+import { DEFAULT_TRANSPORT } from './helpers/transports.js';
 
 function run(args: string[], shellPrefix = ''): { code: number | null; stdout: string; stderr: string } {
   const r =
@@ -65,7 +66,7 @@ test('bad numbers name their flag', () => {
   assertUsageError(['bench', '--workloads', 'echo', '--target', '127.0.0.1:0'], /--target must be HOST:PORT/);
   assertUsageError(['bench', '--target', '127.0.0.1:8080'], /--target needs --workloads/);
   assertUsageError(['bench', '--workloads', 'echo', '--target-pid', '1'], /--target-pid goes with --target/);
-  assertUsageError(['bench', '--workloads', 'echo', '--tcp-driver', 'uring'], /--tcp-driver must be one of selector, net, got "uring"/);
+  assertUsageError(['bench', '--workloads', 'echo', '--tcp-driver', 'epoll'], /--tcp-driver must be one of selector, uring, net, got "epoll"/);
 });
 
 test('port in use: "port N is in use", exit 2', async () => {
@@ -118,7 +119,7 @@ test('bench writes results.json, report.md and report.html and prints their path
     assert.ok(k in (cell['latencyUs'] as object), `cell.latencyUs has ${k}`);
   }
   const client = cell['client'] as Record<string, unknown>;
-  assert.match(String(client['driver']), /^selector:/, `the selector driver is the default, cell.client.driver was ${String(client['driver'])}`);
+  assert.match(String(client['driver']), DEFAULT_TRANSPORT, `the default transport ran, cell.client.driver was ${String(client['driver'])}`);
   const report = readFileSync(path.join(out, 'report.md'), 'utf8');
   assert.match(report, /\| libuv \| echo \| 2 \|/, 'report.md has the cell row');
   const rr = run(['report', path.join(out, 'results.json'), '--out', path.join(out, 're')]);

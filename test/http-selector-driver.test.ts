@@ -11,6 +11,7 @@ import { PAGE_BYTES } from '../workloads/http/page.js';
 import { decodeHistogram } from '../core/latency.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
 import { runDriver } from '../harness/load/drivers.js';
+import { DEFAULT_TRANSPORT } from './helpers/transports.js';
 
 function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {
   return {
@@ -42,7 +43,7 @@ after(async () => {
 
 test('keep-alive with 4 pipelined requests: ops, no errors, depth recorded, selector named', async () => {
   const r = await runDriver('http', opts(keepAlive?.port ?? 0, { protocol: { pipelining: 4 } }));
-  assert.match(r.driver ?? '', /^selector:/, `the selector layer is the default, got ${r.driver}`);
+  assert.match(r.driver ?? '', DEFAULT_TRANSPORT, `the default transport ran, got ${r.driver}`);
   assert.ok(r.ops > 100, `expected many verified responses, got ${r.ops}`);
   assert.deepEqual(r.errors, {}, `expected no errors, got ${JSON.stringify(r.errors)}`);
   assert.equal(r.extra['pipelining'], 4, 'pipelining depth in extra');

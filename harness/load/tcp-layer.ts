@@ -1,7 +1,8 @@
 /**
- * Which transport a load runs on (`bench --tcp-driver`): the FFI Selector
- * layer wherever it loads, else node:net. Asking for `selector` where it
- * cannot run is an error, never a silent substitute.
+ * Which transport a load runs on (`bench --tcp-driver`): io_uring where it
+ * runs (the fewest syscalls per op, so the load is the last thing to
+ * saturate), else the FFI Selector layer, else node:net. Asking for one
+ * where it cannot run is an error, never a silent substitute.
  */
 import type { Transport } from './load-threads.js';
 
@@ -32,8 +33,9 @@ export async function uringUnavailable(): Promise<string | undefined> {
   }
 }
 
-/** The transport `asked` (absent: the Selector layer where it runs). */
+/** The transport `asked` (absent: the best that runs here). */
 export async function chooseTransport(asked: string | undefined): Promise<Transport> {
+  if (asked === undefined && (await uringUnavailable()) === undefined) return 'uring';
   if (asked === 'net') return 'net';
   if (asked === 'uring') {
     const why = await uringUnavailable();

@@ -18,3 +18,6 @@ export const TRANSPORTS: readonly TransportCase[] = [
   { name: 'uring', skip: uring.ok ? false : `io_uring unavailable here: ${uring.reason}` },
   { name: 'net', skip: false },
 ];
+
+/** What `client.driver` says when no transport is asked for: io_uring where it runs, else the Selector layer. */
+export const DEFAULT_TRANSPORT: RegExp = uring.ok ? /^uring$/ : /^selector:/;
