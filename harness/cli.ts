@@ -150,6 +150,20 @@ function idleSweep(argv: Record<string, unknown>, workloads: readonly string[]):
   return out;
 }
 
+/**
+ * `--chat-connections`, `--http-connections`: one workload's counts in place
+ * of --connections. Given for a workload --workloads leaves out, an error.
+ */
+function perWorkloadConnections(given: Record<string, string | undefined>, workloads: readonly string[]): Record<string, number[]> | undefined {
+  const out: Record<string, number[]> = {};
+  for (const [w, v] of Object.entries(given)) {
+    if (v === undefined) continue;
+    if (!workloads.includes(w)) throw new UsageError(`--${w}-connections goes with ${w}, which --workloads ${workloads.join(',')} leaves out`);
+    out[w] = intList(`--${w}-connections`, v);
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
 /** Flags that may be given more than once (check pools several files; a request has several headers). */
 const REPEATABLE = new Set(['baseline', 'current', 'header']);
 
@@ -336,6 +350,7 @@ const cli = yargs(hideBin(process.argv))
         .option('expect-status', { type: 'string', describe: `http with --target: the statuses a reply may have, e.g. 200, 200,204 or 2xx (default ${DEFAULT_STATUSES})` })
         .option('expect-body', { type: 'string', describe: 'http with --target: every reply\'s body must equal this file (default: any well-framed body)' })
         .option('chat-connections', { type: 'string', describe: 'chat only: connection counts that replace --connections (its join costs N² deliveries)' })
+        .option('http-connections', { type: 'string', describe: 'http only: connection counts that replace --connections' })
         .option('chat-senders', { type: 'string', describe: 'chat: clients that send (default 10; 0: all)' })
         .option('server-cpus', { type: 'string', default: cpus.server, describe: 'taskset CPU list for the server' })
         .option('client-cpus', { type: 'string', default: cpus.client, describe: 'taskset CPU list for the load' })
@@ -385,13 +400,13 @@ const cli = yargs(hideBin(process.argv))
       } else if (argv.allowRemote) {
         throw new UsageError('--allow-remote goes with --target: bench spawns its own servers on loopback');
       }
-      if (argv.chatConnections !== undefined && !workloads.includes('chat')) throw new UsageError(`--chat-connections goes with chat, which --workloads ${workloads.join(',')} leaves out`);
+      const byWorkload = perWorkloadConnections({ chat: argv.chatConnections, http: argv.httpConnections }, workloads);
       const tcpDriver = argv.tcpDriver === undefined ? undefined : tcpDriverOption('--tcp-driver', argv.tcpDriver);
       const plan: Plan = {
         strategies: target === undefined ? strategyList('--strategies', argv.strategies, workloads) : ['external'],
         workloads,
         connections: intList('--connections', argv.connections),
-        ...(argv.chatConnections === undefined ? {} : { connectionsByWorkload: { chat: intList('--chat-connections', argv.chatConnections) } }),
+        ...(byWorkload === undefined ? {} : { connectionsByWorkload: byWorkload }),
         ...idleSweep(argv, workloads),
         durationSec: positiveNumber('--duration', argv.duration, 3600),
         warmupSec: nonNegativeNumber('--warmup', argv.warmup, 600),

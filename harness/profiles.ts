@@ -15,6 +15,8 @@ export const PROFILES = {
     duration: '1',
     warmup: '0.25',
     'chat-connections': '10,100',
+    // Inside the default run's few minutes: http's 1,000-connection row, with thread-per-connection starting its pool there, is full's.
+    'http-connections': '10,100',
     idle: '0,1000,10000',
     'idle-connections': '10',
     'idle-workloads': 'echo',
@@ -86,8 +88,8 @@ export function applyProfile(argv: Record<string, unknown>, name: ProfileName, t
 
 /**
  * Drop the profile's values that the typed flags made meaningless, rather
- * than fail on them: its --chat-connections when --workloads leaves chat
- * out; its idle sweep when none of the workloads it names is measured; its
+ * than fail on them: its --chat-connections (--http-connections) when
+ * --workloads leaves chat (http) out; its idle sweep when none of the workloads it names is measured; its
  * --idle-connections and --idle-workloads when a typed --idle has no
  * non-zero count for them to apply to.
  */
@@ -98,6 +100,7 @@ export function fitProfile(argv: Record<string, unknown>, fromProfile: ReadonlyS
     argv[camel(flag)] = undefined;
   };
   if (!workloads.includes('chat')) drop('chat-connections');
+  if (!workloads.includes('http')) drop('http-connections');
   let holders = idleHolders;
   if (fromProfile.has('idle-workloads')) {
     const named = argv['idle-workloads'];

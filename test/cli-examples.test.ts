@@ -151,7 +151,7 @@ describe('bench --profile', () => {
     const quick = plan(['--profile', 'quick']);
     assert.equal(quick.profile, 'quick', 'expected the profile recorded in the plan');
     assert.deepEqual([quick.durationSec, quick.warmupSec, quick.repeat], [1, 0.25, 1]);
-    assert.deepEqual(quick.connectionsByWorkload, { chat: [10, 100] });
+    assert.deepEqual(quick.connectionsByWorkload, { chat: [10, 100], http: [10, 100] });
     assert.deepEqual([quick.idle, quick.idleConnections, quick.idleWorkloads], [[0, 1000, 10_000], [10], ['echo']]);
     const ci = plan(['--profile', 'ci']);
     assert.deepEqual([ci.workloads, ci.connections, ci.durationSec, ci.warmupSec, ci.repeat], [['echo'], [100], 1, 0.25, 5]);
@@ -163,7 +163,7 @@ describe('bench --profile', () => {
     const p = plan(['--profile', 'ci', '--repeat', '2', '--duration=0.5', '--workloads', 'http']);
     assert.deepEqual([p.repeat, p.durationSec, p.workloads, p.connections], [2, 0.5, ['http'], [100]], 'expected the typed values, and the profile\'s for the rest');
     const q = plan(['--profile', 'quick', '--workloads', 'http']);
-    assert.deepEqual([q.idle, q.idleWorkloads, q.connectionsByWorkload], [[0], undefined, undefined], 'expected quick\'s echo idle sweep and chat counts dropped for http alone');
+    assert.deepEqual([q.idle, q.idleWorkloads, q.connectionsByWorkload], [[0], undefined, { http: [10, 100] }], 'expected quick\'s echo idle sweep and chat counts dropped for http alone, its http counts kept');
     const r = plan(['--profile', 'quick', '--no-micro', '--idle', '0']);
     assert.deepEqual(r.idle, [0], 'expected the typed --idle 0 to win');
     const none = plan(['--workloads', 'echo']);

@@ -128,6 +128,7 @@ const ROWS: Row[] = [
   ['bench', '--http-driver', ['wrk', ''], /--http-driver must be one of native, autocannon/],
   ['bench', '--chat-senders', ['x', '-1', '1001'], /--chat-senders/],
   ['bench', '--chat-connections', ['0', '1.5', '20000', 'a,b'], /--chat-connections/],
+  ['bench', '--http-connections', ['0', '1.5', 'a,b', '10'], /--http-connections/],
   ['bench', '--idle', ['-1', '1.5', 'x', '10,,20', '', '0x10', '19990'], /--idle/],
   ['bench', '--idle-connections', ['0', 'x', '', '10'], /--idle-connections/],
   ['bench', '--idle-workloads', ['chat', 'nope', '', 'http'], /--idle-workloads/],
