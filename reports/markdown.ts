@@ -110,11 +110,16 @@ export function renderCellTable(cells: readonly Cell[]): string {
   const rows = cells.map(
     (c) =>
       `| ${c.strategy} | ${c.workload} | ${fmtCount(c.connections)} |${idle ? ` ${idleText(c)} |` : ''} ${c.rep} | ${fmtCount(c.established)} | ${fmtRate(c.opsPerSec)} | ${open ? `${rateText(c)} | ` : ''}` +
-      `${fmtUs(c.latencyUs.p50)} | ${fmtUs(c.latencyUs.p99)} | ${c.server.cpuUsPerOp.toFixed(1)} | ` +
+      `${perOp(c, fmtUs(c.latencyUs.p50))} | ${perOp(c, fmtUs(c.latencyUs.p99))} | ${perOp(c, c.server.cpuUsPerOp.toFixed(1))} | ` +
       `${c.server.cpuPercent.toFixed(0)} | ${fmtBytes(c.server.peakRssBytes)} | ${c.server.peakThreads} | ` +
       `${clientCpuText(c)} | ${errorsText(c.errors)} | ${statusText(c)} |`,
   );
   return head + rows.join('\n') + '\n';
+}
+
+/** A per-operation figure, or '–' for a cell that completed no operation (a 0 there would read as a measurement). */
+function perOp(c: Cell, text: string): string {
+  return c.ops > 0 ? text : '–';
 }
 
 /** The load child's CPU, and each load thread's when there were several ("96 (48 + 48)"). */

@@ -16,3 +16,14 @@ test('closed-loop tables have no rate column; client-bound cells are flagged', (
   assert.doesNotMatch(md, /achieved/, 'no open-loop column in a closed-loop table');
   assert.match(md, /client-bound/, 'status says client-bound');
 });
+
+test('a cell that completed no operation shows no latency or CPU per op, rather than zeros', () => {
+  const served = cell({});
+  const none = cell({ ops: 0, opsPerSec: 0, status: 'capped' });
+  const rows = renderCellTable([served, none]).trim().split('\n');
+  const cols = (row: string): string[] => row.split('|').map((x) => x.trim());
+  const head = cols(rows[0] ?? '');
+  const at = (row: string, name: string): string => cols(row)[head.indexOf(name)] ?? '';
+  assert.notEqual(at(rows[2] ?? '', 'p50'), '–', 'a served cell shows its p50');
+  for (const name of ['p50', 'p99', 'server CPU µs/op']) assert.equal(at(rows[3] ?? '', name), '–', `${name} of an empty cell`);
+});
