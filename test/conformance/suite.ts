@@ -14,6 +14,8 @@ import { httpCases, HTTP_SERVE_ARGS } from './http.js';
 /** What a workload's case set gets: the live server under test. */
 export interface CaseContext {
   readonly strategy: string;
+  /** The server's sockets have a tiny send buffer (`--sndbuf`): every large reply is a short send(). */
+  readonly smallSndbuf: boolean;
   server(): ServedProcess;
 }
 
@@ -33,9 +35,9 @@ const SERVE_ARGS: Record<string, readonly string[]> = {
   http: HTTP_SERVE_ARGS,
 };
 
-export function strategyTests(strategy: string, workload: string, opts: { skip?: string | false; serveArgs?: string[] } = {}): void {
+export function strategyTests(strategy: string, workload: string, opts: { skip?: string | false; serveArgs?: readonly string[]; label?: string } = {}): void {
   const cases = CASES[workload];
-  describe(`conformance: ${strategy} × ${workload}`, { skip: opts.skip ?? (cases === undefined ? `no conformance cases for workload ${workload}` : false) }, () => {
+  describe(`conformance: ${strategy} × ${workload}${opts.label === undefined ? '' : ` (${opts.label})`}`, { skip: opts.skip ?? (cases === undefined ? `no conformance cases for workload ${workload}` : false) }, () => {
     let served: ServedProcess | undefined;
     before(async () => {
       served = await startServe(strategy, workload, [...(SERVE_ARGS[workload] ?? []), ...(opts.serveArgs ?? [])]);
@@ -50,6 +52,7 @@ export function strategyTests(strategy: string, workload: string, opts: { skip?:
     });
     cases?.({
       strategy,
+      smallSndbuf: opts.serveArgs?.includes('--sndbuf') ?? false,
       server: () => {
         if (served === undefined) throw new Error('server not started');
         return served;
