@@ -40,6 +40,8 @@ export type Verdict =
   | 'unreliable (client-bound)'
   | 'insufficient repetitions'
   | 'failed'
+  /** The baseline's server refused or kept waiting part of the load and the current one serves all of it: different loads, not gated. */
+  | 'baseline capped'
   | 'reference'
   | 'only in baseline'
   | 'only in current';
@@ -60,6 +62,8 @@ export interface Side {
   clientBound: boolean;
   /** Why the cell failed, when every repetition did. */
   reason?: string;
+  /** Why a usable repetition was capped (the server refused or kept waiting part of the load), when one was. */
+  capped?: string;
 }
 
 export interface Comparison {
@@ -165,6 +169,8 @@ function side(cells: readonly Cell[], metric: Metric, divisors: Divisors | undef
     const reason = cells.find((c) => c.reason !== undefined)?.reason;
     if (reason !== undefined) s.reason = reason;
   }
+  const capped = ok.find((c) => c.status === 'capped');
+  if (capped !== undefined) s.capped = capped.reason ?? 'capped';
   return s;
 }
 
@@ -283,6 +289,21 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
       cmp.notes.push('normalization reference: 1 on both sides by construction');
       continue;
     }
+    // A capped cell measured a server that served only part of the load, so
+    // a capped side and a full side measured different loads. Newly capped
+    // is a regression whatever the numbers say (fewer connections served can
+    // even read faster); capped only in the baseline is not gated.
+    if (b.capped !== undefined && c.capped === undefined) {
+      cmp.verdict = 'baseline capped';
+      cmp.notes.push(`the baseline was capped (${b.capped}) and the current run serves the whole load: they measured different loads, so the change is shown but not gated`);
+      continue;
+    }
+    if (c.capped !== undefined && b.capped === undefined) {
+      cmp.verdict = 'regression';
+      cmp.notes.push(`newly capped: ${c.capped}; the baseline served this load in full`);
+      continue;
+    }
+    if (c.capped !== undefined) cmp.notes.push(`capped in both runs (current: ${c.capped}): compared as measured`);
     // Throughput is worse lower, CPU per op worse higher: one rule, turned around.
     const worseSide = metric === 'cpu' ? 'greater' : 'less';
     const betterSide = metric === 'cpu' ? 'less' : 'greater';
@@ -336,7 +357,7 @@ function fmtVerdict(v: Verdict): string {
   if (v === 'regression') return '❌ **REGRESSION**';
   if (v === 'improved') return '✅ improved';
   if (v === 'ok') return '✅ ok';
-  if (v === 'unreliable (client-bound)' || v === 'insufficient repetitions' || v === 'failed') return `⚠️ ${v}`;
+  if (v === 'unreliable (client-bound)' || v === 'insufficient repetitions' || v === 'failed' || v === 'baseline capped') return `⚠️ ${v}`;
   return v;
 }
 

@@ -27,6 +27,8 @@ interface Group {
   idle?: number;
   /** Server CPU µs per op of each repetition (default 100). */
   cpu?: number[];
+  /** Every repetition capped with this reason (the server refused or kept waiting part of the load). */
+  capped?: string;
 }
 
 function cell(g: Group, rep: number, ops: number): Cell {
@@ -35,8 +37,8 @@ function cell(g: Group, rep: number, ops: number): Cell {
     connections: g.connections ?? 100,
     established: g.connections ?? 100,
     rep,
-    status: g.failed === true ? 'failed' : 'ok',
-    ...(g.failed === true ? { reason: 'server exited (code 1)' } : {}),
+    status: g.failed === true ? 'failed' : g.capped !== undefined ? 'capped' : 'ok',
+    ...(g.failed === true ? { reason: 'server exited (code 1)' } : g.capped !== undefined ? { reason: g.capped } : {}),
     clientBound: g.clientBound ?? false,
     ops: Math.round(ops),
     opsPerSec: g.failed === true ? 0 : ops,
@@ -202,6 +204,34 @@ describe('check verdicts', () => {
     const r = check(['--baseline', a, '--current', worse, '--normalize-to', 'libuv/echo/100']);
     assert.equal(r.code, 1, `other spends 1.5× more CPU per op relative to the reference; stdout:\n${r.stdout}`);
     assert.match(row(r.stdout, 'other/echo/100'), /REGRESSION/, 'names the cell');
+  });
+
+  it('a cell capped only in the baseline measured another load: shown, not gated, whatever its drop', () => {
+    const a = file(results([{ ops: base5, capped: 'starved: waited > 1 s for a thread ×81' }]));
+    const b = file(results([{ ops: low(0.4) }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 0, `a drop against a capped baseline is not a regression; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /baseline capped/, 'verdict says why');
+    assert.match(row(r.stdout, 'libuv/echo/100'), /-60\.0%/, 'the change is still shown');
+    assert.match(r.stdout, /baseline was capped \(starved: waited > 1 s for a thread ×81\)/, 'the note quotes the cap');
+  });
+
+  it('a cell newly capped is a regression even when its throughput rose', () => {
+    const a = file(results([{ ops: base5 }]));
+    const b = file(results([{ ops: low(1.3), capped: 'refused: FD_SETSIZE ×3' }]));
+    const r = check(['--baseline', a, '--current', b]);
+    assert.equal(r.code, 1, `newly capped must fail the gate; stdout:\n${r.stdout}`);
+    assert.match(row(r.stdout, 'libuv/echo/100'), /REGRESSION/);
+    assert.match(r.stdout, /newly capped: refused: FD_SETSIZE ×3/, 'the note names the cap');
+  });
+
+  it('a cell capped in both runs is compared as measured', () => {
+    const cap = 'refused: FD_SETSIZE ×3';
+    const slower = check(['--baseline', file(results([{ ops: base5, capped: cap }])), '--current', file(results([{ ops: low(0.75), capped: cap }]))]);
+    assert.equal(slower.code, 1, `a significant drop of a cell capped on both sides is a regression; stdout:\n${slower.stdout}`);
+    const same = check(['--baseline', file(results([{ ops: base5, capped: cap }])), '--current', file(results([{ ops: base5, capped: cap }]))]);
+    assert.equal(same.code, 0, 'the same capped numbers pass');
+    assert.match(same.stdout, /capped in both runs/, 'and say so');
   });
 
   it('a failed cell is reported as failed, not as a throughput verdict', () => {
