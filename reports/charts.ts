@@ -498,17 +498,21 @@ function usLabel(v: number): string {
   return fmtUs(v).replace(/\.0 /, ' ');
 }
 
+/** One line per strategy of one metric (no p50/p99 pair). */
+function oneMetricChart(v: WorkloadView, m: Omit<MetricChart, 'series'>, metric: Series['metric'], domain?: XDomain): ChartSpec | undefined {
+  return metricChart(v, { ...m, series: [{ metric, suffix: '', dash: [], axis: 'y' }] }, domain);
+}
+
+const opsPerSec: Series['metric'] = (c) => c.opsPerSec;
+/** A cell that completed nothing has no CPU per op (not 0). */
+const cpuPerOp: Series['metric'] = (c) => (c.ops > 0 ? c.server.cpuUsPerOp : undefined);
+
 function throughputChart(v: WorkloadView): ChartSpec | undefined {
   const unit = plural(opUnitOf(v.results, v.workload));
-  const reps = v.results.plan.repeat;
-  return metricChart(v, {
-    kind: 'throughput',
-    title: 'throughput vs connections',
-    caption: `Throughput (${unit}/s, median of repetitions${reps > 1 ? ', bars: 95% CI' : ''}) against concurrent connections.`,
-    y: { title: `throughput (${unit}/s)`, log: false, format: axisNumber },
-    series: [{ metric: (c) => c.opsPerSec, suffix: '', dash: [], axis: 'y' }],
-    errorBars: true,
-  });
+  const ci = v.results.plan.repeat > 1 ? ', bars: 95% CI' : '';
+  const caption = `Throughput (${unit}/s, median of repetitions${ci}) against concurrent connections.`;
+  const y = { title: `throughput (${unit}/s)`, log: false, format: axisNumber };
+  return oneMetricChart(v, { kind: 'throughput', title: 'throughput vs connections', caption, y, errorBars: true }, opsPerSec);
 }
 
 function latencyChart(v: WorkloadView): ChartSpec | undefined {
@@ -527,38 +531,23 @@ function latencyChart(v: WorkloadView): ChartSpec | undefined {
 
 function cpuChart(v: WorkloadView): ChartSpec | undefined {
   const unit = opUnitOf(v.results, v.workload);
-  return metricChart(v, {
-    kind: 'cpu',
-    title: `server CPU per ${unit} vs connections`,
-    caption: `Server CPU time (user + system) per ${unit}, in µs: lower is more efficient.`,
-    y: { title: `server CPU per ${unit} (µs, log scale)`, log: true, format: axisNumber },
-    series: [{ metric: (c) => (c.ops > 0 ? c.server.cpuUsPerOp : undefined), suffix: '', dash: [], axis: 'y' }],
-    errorBars: true,
-  });
+  const caption = `Server CPU time (user + system) per ${unit}, in µs: lower is more efficient.`;
+  const y = { title: `server CPU per ${unit} (µs, log scale)`, log: true, format: axisNumber };
+  return oneMetricChart(v, { kind: 'cpu', title: `server CPU per ${unit} vs connections`, caption, y, errorBars: true }, cpuPerOp);
 }
 
 // Memory and threads get a chart each: on two y axes of one chart their
 // lines cross and coincide, and a reader cannot tell which axis a line uses.
 function rssChart(v: WorkloadView): ChartSpec | undefined {
-  return metricChart(v, {
-    kind: 'rss',
-    title: 'server memory vs connections',
-    caption: 'Server peak resident memory (RSS, MiB) during the measured window.',
-    y: { title: 'server peak RSS (MiB)', log: false, format: axisNumber },
-    series: [{ metric: (c) => c.server.peakRssBytes / (1 << 20), suffix: '', dash: [], axis: 'y' }],
-    errorBars: false,
-  });
+  const caption = 'Server peak resident memory (RSS, MiB) during the measured window.';
+  const y = { title: 'server peak RSS (MiB)', log: false, format: axisNumber };
+  return oneMetricChart(v, { kind: 'rss', title: 'server memory vs connections', caption, y, errorBars: false }, (c) => c.server.peakRssBytes / (1 << 20));
 }
 
 function threadsChart(v: WorkloadView): ChartSpec | undefined {
-  return metricChart(v, {
-    kind: 'threads',
-    title: 'server threads vs connections',
-    caption: 'Server peak thread count (from /proc): a thread per connection shows here.',
-    y: { title: 'server peak threads (count)', log: false, format: (x) => (Number.isInteger(x) ? String(x) : '') },
-    series: [{ metric: (c) => c.server.peakThreads, suffix: '', dash: [], axis: 'y' }],
-    errorBars: false,
-  });
+  const caption = 'Server peak thread count (from /proc): a thread per connection shows here.';
+  const y = { title: 'server peak threads (count)', log: false, format: (x: number) => (Number.isInteger(x) ? String(x) : '') };
+  return oneMetricChart(v, { kind: 'threads', title: 'server threads vs connections', caption, y, errorBars: false }, (c) => c.server.peakThreads);
 }
 
 /** extra keys that look like a latency percentile ("deliveryP99Us", "p50"), by percentile. */
@@ -578,14 +567,9 @@ function chatCharts(v: WorkloadView): ChartSpec[] {
   const cells = v.groups.flatMap((g) => g.cells);
   const out: ChartSpec[] = [];
   if (cells.some((c) => extraNumber(c, 'deliveriesPerSec') !== undefined)) {
-    const d = metricChart(v, {
-      kind: 'deliveries',
-      title: 'deliveries/s vs connections',
-      caption: 'Chat fan-out: messages delivered to receivers per second (one sent message reaches every other member).',
-      y: { title: 'deliveries/s (messages received by clients)', log: false, format: axisNumber },
-      series: [{ metric: (c) => extraNumber(c, 'deliveriesPerSec'), suffix: '', dash: [], axis: 'y' }],
-      errorBars: true,
-    });
+    const caption = 'Chat fan-out: messages delivered to receivers per second (one sent message reaches every other member).';
+    const y = { title: 'deliveries/s (messages received by clients)', log: false, format: axisNumber };
+    const d = oneMetricChart(v, { kind: 'deliveries', title: 'deliveries/s vs connections', caption, y, errorBars: true }, (c) => extraNumber(c, 'deliveriesPerSec'));
     if (d !== undefined) out.push(d);
   }
   const p99 = extraLatencyKeys(cells, 'p99')[0];
@@ -615,32 +599,13 @@ function idleCharts(v: WorkloadView): ChartSpec[] {
   for (const sweep of idleSweeps(v.all)) {
     const n = sweep.connections.toLocaleString('en-US');
     const domain = idleDomain(v, sweep.connections, sweep.idle);
-    const t = metricChart(
-      v,
-      {
-        kind: 'idle-throughput',
-        file: `${fileSafe(v.workload)}-idle-throughput-c${sweep.connections}.png`,
-        title: `throughput vs idle connections at ${n} active`,
-        caption: `Throughput (${plural(unit)}/s, median of repetitions${reps > 1 ? ', bars: 95% CI' : ''}) at ${n} active connections, against the idle connections held open beside them.`,
-        y: { title: `throughput (${plural(unit)}/s)`, log: false, format: axisNumber },
-        series: [{ metric: (c) => c.opsPerSec, suffix: '', dash: [], axis: 'y' }],
-        errorBars: true,
-      },
-      domain,
-    );
-    const c = metricChart(
-      v,
-      {
-        kind: 'idle-cpu',
-        file: `${fileSafe(v.workload)}-idle-cpu-c${sweep.connections}.png`,
-        title: `server CPU per ${unit} vs idle connections at ${n} active`,
-        caption: `Server CPU time (user + system) per ${unit}, in µs, at ${n} active connections against the idle connections beside them: a model that scans every watched fd pays for the idle ones here.`,
-        y: { title: `server CPU per ${unit} (µs, log scale)`, log: true, format: axisNumber },
-        series: [{ metric: (x) => (x.ops > 0 ? x.server.cpuUsPerOp : undefined), suffix: '', dash: [], axis: 'y' }],
-        errorBars: true,
-      },
-      domain,
-    );
+    const file = (what: string): string => `${fileSafe(v.workload)}-idle-${what}-c${sweep.connections}.png`;
+    const tCaption = `Throughput (${plural(unit)}/s, median of repetitions${reps > 1 ? ', bars: 95% CI' : ''}) at ${n} active connections, against the idle connections held open beside them.`;
+    const tY = { title: `throughput (${plural(unit)}/s)`, log: false, format: axisNumber };
+    const t = oneMetricChart(v, { kind: 'idle-throughput', file: file('throughput'), title: `throughput vs idle connections at ${n} active`, caption: tCaption, y: tY, errorBars: true }, opsPerSec, domain);
+    const cCaption = `Server CPU time (user + system) per ${unit}, in µs, at ${n} active connections against the idle connections beside them: a model that scans every watched fd pays for the idle ones here.`;
+    const cY = { title: `server CPU per ${unit} (µs, log scale)`, log: true, format: axisNumber };
+    const c = oneMetricChart(v, { kind: 'idle-cpu', file: file('cpu'), title: `server CPU per ${unit} vs idle connections at ${n} active`, caption: cCaption, y: cY, errorBars: true }, cpuPerOp, domain);
     if (t !== undefined) out.push(t);
     if (c !== undefined) out.push(c);
   }

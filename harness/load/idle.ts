@@ -4,22 +4,11 @@
  * the warm-up, silent through the window.
  */
 import { Worker } from 'node:worker_threads';
-import type { IdleFromWorker, IdleOpening, IdleReport, IdleToWorker, IdleWorkerData } from './idle-messages.js';
-import type { HttpClientSpec } from '../../workloads/http/client.js';
+import type { IdleFromWorker, IdleReport, IdleToWorker, IdleWorkerData } from './idle-messages.js';
 
 const WORKER_URL = new URL('./idle-worker.js', import.meta.url);
 /** The thread answers within this, or is terminated. */
 const REPLY_MS = 10_000;
-
-export interface IdleOptions {
-  host: string;
-  port: number;
-  count: number;
-  opening: IdleOpening;
-  http?: HttpClientSpec;
-  connectConcurrency: number;
-  connectTimeoutMs: number;
-}
 
 export class IdleHolder {
   readonly #w: Worker;
@@ -46,7 +35,7 @@ export class IdleHolder {
   }
 
   /** Open them all; resolves once each is established or has failed (bounded by connectTimeoutMs). */
-  static async open(o: IdleOptions): Promise<IdleHolder> {
+  static async open(o: IdleWorkerData): Promise<IdleHolder> {
     const data: IdleWorkerData = { ...o };
     const w = new Worker(WORKER_URL, { workerData: data, name: 'iomodels idle connections' });
     const h = new IdleHolder(w, o.count);

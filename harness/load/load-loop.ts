@@ -7,6 +7,7 @@
  * waits for IO no later than the time this loop says something is due.
  */
 import type { ClientConn, ClientSession, ClientWorkload } from '../../core/client.js';
+import { connectTcp } from '../../strategies/sys/index.js';
 import type { DriverPhase } from './driver.js';
 import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
@@ -194,6 +195,16 @@ export abstract class LoadLoop<C extends LoopConn> {
 
   // -------------------------------------------------------------------------
   // For transports
+
+  /** A non-blocking connect to the target, or undefined when it failed at once (counted as the load's error). */
+  protected connectSocket(): { fd: number; pending: boolean } | undefined {
+    try {
+      return connectTcp(this.o.host, this.o.port);
+    } catch (err) {
+      this.rec.error(`connect ${(err as { code?: string }).code ?? 'error'}`);
+      return undefined;
+    }
+  }
 
   /** A new connection of local slot `index` is in flight. */
   protected track(c: C, index: number, now: number, pending: boolean): void {

@@ -79,13 +79,8 @@ export class SelectorTransport extends LoadLoop<SelConn> {
   }
 
   protected openSocket(index: number, now: number): void {
-    let r: { fd: number; pending: boolean };
-    try {
-      r = sys.connectTcp(this.o.host, this.o.port);
-    } catch (err) {
-      this.rec.error(`connect ${(err as { code?: string }).code ?? 'error'}`);
-      return;
-    }
+    const r = this.connectSocket();
+    if (r === undefined) return;
     const c = new SelConn(this, this.o.first + index, r.fd);
     this.track(c, index, now, r.pending);
     if (r.pending) {

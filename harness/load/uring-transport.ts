@@ -25,11 +25,7 @@ const OP_CONNECT = 1;
 const OP_RECV = 2;
 const OP_SEND = 3;
 
-const SQ_ENTRIES = 4096;
-const CQ_ENTRIES = 16384;
-/** Provided receive buffers, shared by every connection. */
-const BUF_COUNT = 4096;
-const BUF_SIZE = 16 * 1024;
+const BUF_SIZE = uring.RING_GEOMETRY.bufSize;
 /** Output buffers start this small and double; above KEEP_OUT_MAX they are dropped once sent. */
 const OUT_INITIAL = 4096;
 const KEEP_OUT_MAX = 64 * 1024;
@@ -68,7 +64,7 @@ export class UringTransport extends LoadLoop<UringConn> {
 
   constructor(o: TransportOptions, client: ClientWorkload, ev: TransportEvents) {
     super(o, client, ev);
-    this.#ring = new uring.IoUring({ sqEntries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, bufCount: BUF_COUNT, bufSize: BUF_SIZE });
+    this.#ring = new uring.IoUring(uring.RING_GEOMETRY);
   }
 
   sendOn(c: UringConn, buf: Uint8Array, off: number, len: number): void {
@@ -102,13 +98,8 @@ export class UringTransport extends LoadLoop<UringConn> {
   }
 
   protected openSocket(index: number, now: number): void {
-    let r: { fd: number; pending: boolean };
-    try {
-      r = sys.connectTcp(this.o.host, this.o.port);
-    } catch (err) {
-      this.rec.error(`connect ${(err as { code?: string }).code ?? 'error'}`);
-      return;
-    }
+    const r = this.connectSocket();
+    if (r === undefined) return;
     const c = new UringConn(this, this.o.first + index, r.fd);
     c.id = this.#nextId++;
     if (this.#nextId > 0xffffffff) this.#nextId = 1;

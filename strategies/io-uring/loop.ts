@@ -32,11 +32,7 @@ const OP_SEND = 3;
 const OP_WAKE = 4;
 const OP_TIMER = 5;
 
-const SQ_ENTRIES = 4096;
-const CQ_ENTRIES = 16384;
-/** Provided receive buffers, shared by every connection: 4096 × 16 KiB. */
-const BUF_COUNT = 4096;
-const BUF_SIZE = 16 * 1024;
+const BUF_SIZE = uring.RING_GEOMETRY.bufSize;
 const TICK_MS = 1000;
 /** How long a stopping loop lets queued replies drain. */
 const STOP_GRACE_MS = 300;
@@ -207,7 +203,7 @@ export class UringLoop extends SlotHost<UringConn> {
     super(protocol, d.opts.writeQueueCap);
     this.#listenFd = d.listenFd;
     this.#wakeFd = d.wakeFd;
-    this.ring = new uring.IoUring({ sqEntries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, bufCount: BUF_COUNT, bufSize: BUF_SIZE });
+    this.ring = new uring.IoUring(uring.RING_GEOMETRY);
   }
 
   // -- SQE helpers: each makes room first (submitting without waiting) if the SQ is full.

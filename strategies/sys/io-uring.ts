@@ -176,6 +176,14 @@ export interface RingOptions {
 }
 
 /**
+ * The geometry our io_uring server loop and io_uring load transport both
+ * run with: an SQ deep enough to arm a RECV on thousands of connections in
+ * one turn, a CQ four times deeper so multishot completions never overflow
+ * it, and 4096 provided receive buffers of 16 KiB shared by every connection.
+ */
+export const RING_GEOMETRY: RingOptions = { sqEntries: 4096, cqEntries: 16384, bufCount: 4096, bufSize: 16 * 1024 };
+
+/**
  * One io_uring instance for one thread (SINGLE_ISSUER): an SQE producer,
  * a CQE consumer and a provided-buffer ring for multishot RECV.
  */

@@ -516,21 +516,27 @@ export class Waker {
 // Readiness: select, poll, epoll, kqueue
 
 /**
+ * A struct timeval or timespec for `timeoutMs` in `buf`, and its address:
+ * two 64-bit little-endian fields, seconds then the rest in the struct's
+ * sub-unit (`perMs` of them per ms: 1000 for µs, 1e6 for ns).
+ */
+function timeStruct(buf: Buffer, timeoutMs: number, perMs: number): number {
+  const sec = Math.floor(timeoutMs / 1000);
+  buf.writeUInt32LE(sec, 0);
+  buf.writeUInt32LE(0, 4);
+  buf.writeUInt32LE(Math.floor((timeoutMs - sec * 1000) * perMs), 8);
+  buf.writeUInt32LE(0, 12);
+  return addressOf(buf);
+}
+
+/**
  * select(2) with fd_set bitmaps of FD_SET_BYTES bytes (null = not watched)
  * and a timeout in ms (< 0 = wait forever). Returns the ready count or
  * -errno (-EINTR when a signal arrived). The sets are modified in place.
  */
 export function select(nfds: number, readSet: Uint8Array | null, writeSet: Uint8Array | null, timeoutMs: number): number {
-  let tv = 0;
-  if (timeoutMs >= 0) {
-    // tv_sec then tv_usec (long on Linux; int + padding on macOS, LE either way).
-    const sec = Math.floor(timeoutMs / 1000);
-    timevalBuf.writeUInt32LE(sec, 0);
-    timevalBuf.writeUInt32LE(0, 4);
-    timevalBuf.writeUInt32LE(Math.floor((timeoutMs - sec * 1000) * 1000), 8);
-    timevalBuf.writeUInt32LE(0, 12);
-    tv = addressOf(timevalBuf);
-  }
+  // struct timeval: tv_usec (long on Linux; int + padding on macOS).
+  const tv = timeoutMs >= 0 ? timeStruct(timevalBuf, timeoutMs, 1000) : 0;
   return ret(
     c_select(nfds, readSet === null ? 0 : addressOf(readSet), writeSet === null ? 0 : addressOf(writeSet), 0, tv) as number,
   );
@@ -603,15 +609,8 @@ export function kevent(
   nevents: number,
   timeoutMs: number,
 ): number {
-  let ts = 0;
-  if (timeoutMs >= 0) {
-    const sec = Math.floor(timeoutMs / 1000);
-    timespecBuf.writeUInt32LE(sec, 0);
-    timespecBuf.writeUInt32LE(0, 4);
-    timespecBuf.writeUInt32LE(Math.floor((timeoutMs - sec * 1000) * 1e6), 8);
-    timespecBuf.writeUInt32LE(0, 12);
-    ts = addressOf(timespecBuf);
-  }
+  // struct timespec: tv_nsec.
+  const ts = timeoutMs >= 0 ? timeStruct(timespecBuf, timeoutMs, 1e6) : 0;
   return ret(
     kevent_(
       kq,

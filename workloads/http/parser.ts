@@ -12,6 +12,15 @@
  */
 import { GrowBuffer } from '../grow-buffer.js';
 
+/** "HTTP/1.", the start of every HTTP/1.x version, request or response. */
+const HTTP1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e] as const;
+
+/** b[at, at + 7) is "HTTP/1." (the caller has checked the bytes are there). */
+export function isHttp1At(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < HTTP1.length; i++) if (b[at + i] !== HTTP1[i]) return false;
+  return true;
+}
+
 export interface ParserLimits {
   /** Request line (without CRLF), bytes; longer → 414. */
   maxRequestLine: number;
@@ -249,18 +258,7 @@ export class RequestParser {
     if (sp2 < 0 || sp2 >= end) return this.#fail(400, 'malformed request line');
     if (!isToken(b, start, sp1)) return this.#fail(400, 'invalid method');
     // HTTP/1.x exactly: "HTTP/1." and one digit.
-    if (
-      end - (sp2 + 1) !== 8 ||
-      b[sp2 + 1] !== 0x48 ||
-      b[sp2 + 2] !== 0x54 ||
-      b[sp2 + 3] !== 0x54 ||
-      b[sp2 + 4] !== 0x50 ||
-      b[sp2 + 5] !== 0x2f ||
-      b[sp2 + 6] !== 0x31 ||
-      b[sp2 + 7] !== 0x2e
-    ) {
-      return this.#fail(400, 'unsupported HTTP version');
-    }
+    if (end - (sp2 + 1) !== 8 || !isHttp1At(b, sp2 + 1)) return this.#fail(400, 'unsupported HTTP version');
     const minor = (b[sp2 + 8] ?? 0) - 0x30;
     if (minor < 0 || minor > 9) return this.#fail(400, 'unsupported HTTP version');
     // origin-form only: an absolute-form (proxy) or authority-form target, or

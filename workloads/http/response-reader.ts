@@ -18,6 +18,7 @@
  * Buffer#compare, and one ResponseInfo is reused for every response.
  */
 import { GrowBuffer } from '../grow-buffer.js';
+import { isHttp1At } from './parser.js';
 
 /** A response head (status line and headers) longer than this is refused. */
 export const MAX_HEAD = 64 * 1024;
@@ -162,14 +163,10 @@ export class ResponseReader {
         case HEAD:
           pos = this.#readHead(chunk, pos, onResponse);
           break;
-        case BODY_LENGTH: {
-          const take = Math.min(this.#remaining, n - pos);
-          this.#body(chunk, pos, take);
-          pos += take;
-          this.#remaining -= take;
+        case BODY_LENGTH:
+          pos = this.#bodyBytes(chunk, pos, n);
           if (this.#remaining === 0) this.#finish(onResponse);
           break;
-        }
         case BODY_EOF:
           this.#body(chunk, pos, n - pos);
           pos = n;
@@ -210,14 +207,10 @@ export class ResponseReader {
           this.#chunkDigits = 0;
           this.#state = this.#remaining === 0 ? TRAILER_START : CHUNK_DATA;
           break;
-        case CHUNK_DATA: {
-          const take = Math.min(this.#remaining, n - pos);
-          this.#body(chunk, pos, take);
-          pos += take;
-          this.#remaining -= take;
+        case CHUNK_DATA:
+          pos = this.#bodyBytes(chunk, pos, n);
           if (this.#remaining === 0) this.#state = CHUNK_DATA_CR;
           break;
-        }
         case CHUNK_DATA_CR:
           if (chunk[pos] !== CR) return this.#fail(HTTP_ERRORS.chunk);
           pos++;
@@ -259,6 +252,14 @@ export class ResponseReader {
       if (this.#state === FAILED) return this.#fatal;
     }
     return null;
+  }
+
+  /** Body bytes, up to the #remaining of a length or chunk, from chunk[pos, n): the position after them. */
+  #bodyBytes(chunk: Buffer, pos: number, n: number): number {
+    const take = Math.min(this.#remaining, n - pos);
+    this.#body(chunk, pos, take);
+    this.#remaining -= take;
+    return pos + take;
   }
 
   /**
@@ -355,18 +356,7 @@ export class ResponseReader {
   /** b[start, end) is a whole head, CRLFCRLF included. */
   #parseHead(b: Buffer, start: number, end: number, onResponse: OnResponse): void {
     // "HTTP/1.x NNN" then a space (and a reason) or the line's end.
-    if (
-      end - start < 16 ||
-      b[start] !== 0x48 ||
-      b[start + 1] !== 0x54 ||
-      b[start + 2] !== 0x54 ||
-      b[start + 3] !== 0x50 ||
-      b[start + 4] !== 0x2f ||
-      b[start + 5] !== 0x31 ||
-      b[start + 6] !== 0x2e ||
-      b[start + 8] !== SP ||
-      (b[start + 12] !== SP && b[start + 12] !== CR)
-    ) {
+    if (end - start < 16 || !isHttp1At(b, start) || b[start + 8] !== SP || (b[start + 12] !== SP && b[start + 12] !== CR)) {
       this.#fail(HTTP_ERRORS.statusLine);
       return;
     }
