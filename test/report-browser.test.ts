@@ -11,6 +11,7 @@
  * Without Chromium the test is skipped and says why (.ci/run installs it).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,13 +23,17 @@ import { planCharts } from '../reports/charts.js';
 import { fmtRate, fmtUs } from '../reports/format.js';
 import { renderHtml } from '../reports/html.js';
 import { htmlAssets } from '../reports/write.js';
+import { loadResults } from '../harness/results-file.js';
 import { CAPPED_REASON, htmlResults } from './helpers/html-fixture.js';
+import { CLI } from './helpers/serve.js';
 
 const CHROMIUM = process.env['IOMODELS_CHROMIUM'] ?? '/usr/bin/chromium';
 const SKIP = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set IOMODELS_CHROMIUM): the browser test cannot run`;
 /** Without these, Chromium phones home at start-up, and this machine's closed network refuses it. */
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = fileURLToPath(new URL('../../docs/report-html.png', import.meta.url));
+/** The README's sample: a real run's results, re-rendered here as a user would. */
+const SAMPLE = fileURLToPath(new URL('../../docs/sample/results.json', import.meta.url));
 const WAIT = { timeout: 30_000 };
 
 /**
@@ -206,6 +211,47 @@ describe('report.html in Chromium', () => {
     assert.equal(await section.locator('.compare-at[data-connections="10"]').isVisible(), true, 'expected the 10-connection table shown');
     assert.equal(await section.locator('.compare-at[data-connections="100"]').isVisible(), false, 'expected the others hidden');
     assert.deepEqual(errors, [], 'expected no console errors after interacting');
+    await page.close();
+  });
+
+  test('the sample report, as `iomodels report docs/sample/results.json --out X` writes it: every chart drawn, nothing fetched, no error, live tooltips', OPTS, async () => {
+    const out = path.join(dir, 'sample');
+    const r = spawnSync(process.execPath, [CLI, 'report', SAMPLE, '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, `iomodels report failed: ${r.stderr}`);
+    const sample = loadResults(SAMPLE);
+    const expected = planCharts(sample).length + (sample.micro === undefined ? 0 : 1);
+    const sampleUrl = pathToFileURL(path.join(out, 'report.html')).href;
+    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+    const requests: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (q) => requests.push(q.url()));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await page.goto(sampleUrl, { waitUntil: 'load', ...WAIT });
+    await page.waitForFunction(
+      (n) => {
+        const w = globalThis as unknown as PageGlobal;
+        return [...w.document.querySelectorAll('canvas')].filter((c) => w.Chart?.getChart(c) !== undefined).length === n;
+      },
+      expected,
+      WAIT,
+    );
+    assert.equal(await page.locator('canvas').count(), expected, `expected one canvas per chart of the sample (${expected})`);
+    assert.deepEqual(requests, [sampleUrl], 'expected the page to request nothing but itself');
+    assert.deepEqual(errors, [], 'expected no console errors or warnings');
+
+    // A real cell's tooltip carries its real median.
+    const g = groupCells(sample.cells).find((x) => x.strategy === 'epoll' && x.workload === 'echo' && x.connections === 100 && (x.idle ?? 0) === 0);
+    assert.ok(g !== undefined, 'the sample has epoll × echo × 100');
+    const figure = 'fig-chart-echo-throughput';
+    await page.locator(`#${figure}`).scrollIntoViewIfNeeded();
+    const at = await pointAt(page, 'chart-echo-throughput', 'epoll', 100);
+    await page.mouse.move(at.x, at.y);
+    await page.waitForFunction((f) => (globalThis as unknown as PageGlobal).document.querySelector(`#${f} .tip strong`)?.textContent === 'epoll × echo × 100', figure, WAIT);
+    const text = await tipText(page, figure);
+    assert.ok(text.includes(`throughput: ${fmtRate(groupEstimate(g, (c) => c.opsPerSec).median)} round trips/s`), `expected the sample's median:\n${text}`);
     await page.close();
   });
 
