@@ -13,6 +13,7 @@ import { createBlockingServer } from '../strategies/blocking/index.js';
 import { DEFAULT_STRATEGY_OPTIONS, type StrategyServer } from '../core/strategy.js';
 import { protocolSpec } from '../workloads/protocols.js';
 import { connect, pattern, readBytes } from './helpers/net.js';
+import { until } from './helpers/poll.js';
 import { startServe } from './helpers/serve.js';
 
 const linux = process.platform === 'linux';
@@ -107,16 +108,6 @@ describe('blocking: one thread per connection', () => {
     }
   });
 });
-
-/** Poll `pred` every 20 ms until true or `timeoutMs`; returns its last value. */
-async function until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (pred()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return pred();
-}
 
 /** Every accepted connection is accounted for: closed (served or not) or refused. */
 function settled(c: Record<string, number>, accepted: number): boolean {
@@ -342,6 +333,23 @@ describe('blocking: prestarted threads', () => {
     assert.ok(ms < 2000, `close() with prestarted threads should take < 2 s, took ${Math.round(ms)} ms`);
   }
 
+  /**
+   * Listen on a prestarted(prestart, extra) server and run `body`; after it,
+   * whatever it threw, destroy the connections it kept in `socks` and close
+   * the server within the bound.
+   */
+  async function servePrestarted(prestart: number, extra: Record<string, number>, body: (server: StrategyServer, port: number, socks: net.Socket[]) => Promise<void>): Promise<void> {
+    const server = prestarted(prestart, extra);
+    const { port } = await server.listen('127.0.0.1', 0);
+    const socks: net.Socket[] = [];
+    try {
+      await body(server, port, socks);
+    } finally {
+      for (const s of socks) s.destroy();
+      await closeBounded(server);
+    }
+  }
+
   /** Open `n` connections at once and echo on all of them together. */
   async function echoAll(port: number, n: number): Promise<net.Socket[]> {
     const socks = await Promise.all(Array.from({ length: n }, () => connect(port)));
@@ -352,10 +360,7 @@ describe('blocking: prestarted threads', () => {
   test('listen() resolves with N threads loaded; N connections are all served at once, on those threads', { skip: linux ? false : 'reads /proc' }, async () => {
     const N = 8;
     const before = await settledThreads();
-    const server = prestarted(N, { maxThreads: 16 });
-    const { port } = await server.listen('127.0.0.1', 0);
-    const socks: net.Socket[] = [];
-    try {
+    await servePrestarted(N, { maxThreads: 16 }, async (server, port, socks) => {
       const started = threadsOf(process.pid);
       const su = server.startup?.();
       assert.equal(su?.threads, N, `startup() should report ${N} threads started, got ${JSON.stringify(su)}`);
@@ -382,19 +387,13 @@ describe('blocking: prestarted threads', () => {
       assert.ok(await until(() => server.serving?.() === N - 1, 10_000), `serving() should drop to ${N - 1} when a connection ends, got ${server.serving?.()}`);
       socks.push(...(await echoAll(port, 1)));
       assert.equal(server.counters()['pool: threads started peak'], N, 'the freed prestarted thread took the new connection');
-    } finally {
-      for (const s of socks) s.destroy();
-      await closeBounded(server);
-    }
+    });
   });
 
   test('prestarted threads outlive the idle timeout: they stay for the cell', async () => {
     const N = 4;
     // Threads beyond minThreads exit 30 ms after going idle; the prestarted ones must not.
-    const server = prestarted(N, { maxThreads: 8, idleTimeoutMs: 30 });
-    const { port } = await server.listen('127.0.0.1', 0);
-    const socks: net.Socket[] = [];
-    try {
+    await servePrestarted(N, { maxThreads: 8, idleTimeoutMs: 30 }, async (server, port, socks) => {
       await new Promise((r) => setTimeout(r, 500));
       let c = server.counters();
       assert.equal(c['pool: threads exited'], 0, `no prestarted thread should exit while idle: ${JSON.stringify(c)}`);
@@ -402,10 +401,7 @@ describe('blocking: prestarted threads', () => {
       c = server.counters();
       assert.equal(c['pool: threads started peak'], N, `the ${N} connections should run on the prestarted threads: ${JSON.stringify(c)}`);
       assert.equal(c['pool: threads exited'], 0, `and none exited meanwhile: ${JSON.stringify(c)}`);
-    } finally {
-      for (const s of socks) s.destroy();
-      await closeBounded(server);
-    }
+    });
   });
 
   test('prestart above max-threads starts max-threads', async () => {
@@ -422,38 +418,26 @@ describe('blocking: prestarted threads', () => {
   });
 
   test('prestart 0: no start-up phase, a connection still gets its thread on demand', async () => {
-    const server = prestarted(0, {});
-    const { port } = await server.listen('127.0.0.1', 0);
-    const socks: net.Socket[] = [];
-    try {
+    await servePrestarted(0, {}, async (server, port, socks) => {
       assert.deepEqual(server.startup?.(), { ms: 0, threads: 0 }, 'no threads prestarted');
       socks.push(...(await echoAll(port, 2)));
       assert.equal(server.serving?.(), 2, 'both connections hold a thread');
       const c = server.counters();
       assert.equal(c['startup: threads'], 0, `startup: threads is 0: ${JSON.stringify(c)}`);
       assert.equal(c['pool: served'], 2, `both served: ${JSON.stringify(c)}`);
-    } finally {
-      for (const s of socks) s.destroy();
-      await closeBounded(server);
-    }
+    });
   });
 
   test('threads not loaded by the deadline are counted; listen() resolves anyway and they serve once loaded', async () => {
     const N = 4;
-    const server = prestarted(N, { maxThreads: 8, prestartTimeoutMs: 1 });
-    const { port } = await server.listen('127.0.0.1', 0);
-    const socks: net.Socket[] = [];
-    try {
+    await servePrestarted(N, { maxThreads: 8, prestartTimeoutMs: 1 }, async (server, port, socks) => {
       const c = server.counters();
       // No worker_thread starts, let alone loads koffi, within 1 ms.
       assert.ok((c['startup: threads not ready'] ?? 0) >= 1, `expected threads not ready at a 1 ms deadline: ${JSON.stringify(c)}`);
       assert.equal(c['startup: threads'], N, `all ${N} were started: ${JSON.stringify(c)}`);
       socks.push(...(await echoAll(port, N)));
       assert.equal(server.serving?.(), N, `all ${N} connections served once the threads loaded`);
-    } finally {
-      for (const s of socks) s.destroy();
-      await closeBounded(server);
-    }
+    });
   });
 
   test('close() in the middle of the prestart is bounded, and listen() settles', async () => {

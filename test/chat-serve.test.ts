@@ -1,7 +1,7 @@
 /** chat through `iomodels serve` on libuv: a slow consumer is counted as `closed: slow consumer`. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect } from './helpers/net.js';
+import { ByteCount, connect } from './helpers/net.js';
 import { readUntilClosed } from './helpers/http.js';
 import { startServe } from './helpers/serve.js';
 
@@ -12,12 +12,7 @@ test('a client that stops reading is closed and counted as "closed: slow consume
     const fast = await connect(served.port);
     slow.pause();
     slow.on('error', () => undefined);
-    let got = 0;
-    let wake: (() => void) | null = null;
-    fast.on('data', (d: Buffer) => {
-      got += d.length;
-      wake?.();
-    });
+    const fastGot = new ByteCount(fast);
     const chunk = Buffer.alloc(32 * 1024, 0x62);
     for (let i = 511; i < chunk.length; i += 512) chunk[i] = 0x0a;
     // Lock step (the fast client's own queue stays small) until 64 MiB went by or the slow one is gone.
@@ -25,17 +20,7 @@ test('a client that stops reading is closed and counted as "closed: slow consume
     slow.once('close', () => (slowClosed = true));
     for (let k = 1; k <= 2048 && !slowClosed; k++) {
       fast.write(chunk);
-      const deadline = performance.now() + 10_000;
-      while (got < k * chunk.length) {
-        assert.ok(performance.now() < deadline, `fast client stalled at ${got} bytes`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 100);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-      }
+      await fastGot.reach(k * chunk.length, 10_000, 100, (got) => `fast client stalled at ${got} bytes`);
     }
     const rest = readUntilClosed(slow, 10_000);
     slow.resume();

@@ -11,6 +11,7 @@ import { fillMessage, fillMessageAt, firstMismatch, firstMismatchAt } from '../w
 import type { DriverOptions, DriverPhase, DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { TRANSPORTS } from './helpers/transports.js';
+import { driverOptions } from './helpers/driver.js';
 
 const DRIVERS: readonly { name: string; skip: string | false; run: (o: DriverOptions) => Promise<DriverResult> }[] = TRANSPORTS.map((t) => ({
   name: t.name,
@@ -32,18 +33,7 @@ function port(srv: net.Server): number {
 }
 
 function opts(p: number, over: Partial<DriverOptions> = {}): DriverOptions {
-  return {
-    host: '127.0.0.1',
-    port: p,
-    connections: 8,
-    warmupSec: 0.1,
-    durationSec: 0.5,
-    timeoutMs: 2000,
-    connectConcurrency: 100,
-    connectTimeoutMs: 5000,
-    protocol: { messageSize: 64 },
-    ...over,
-  };
+  return driverOptions(p, { connections: 8, timeoutMs: 2000, connectConcurrency: 100, protocol: { messageSize: 64 }, ...over });
 }
 
 const servers: net.Server[] = [];

@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import { after, test } from 'node:test';
 import type { DriverOptions } from '../harness/load/driver.js';
 import { TRANSPORTS } from './helpers/transports.js';
+import { driverOptions } from './helpers/driver.js';
 import { decodeHistogram, summarize } from '../core/latency.js';
 import { runDriver } from '../harness/load/drivers.js';
 
@@ -45,18 +46,7 @@ async function stallingServer(afterMs: number): Promise<{ server: net.Server; po
 }
 
 function opts(port: number, over: Partial<DriverOptions>): DriverOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    connections: 1,
-    warmupSec: 0.2,
-    durationSec: 1.5,
-    timeoutMs: 5000,
-    connectConcurrency: 10,
-    connectTimeoutMs: 5000,
-    protocol: { messageSize: 64 },
-    ...over,
-  };
+  return driverOptions(port, { connections: 1, warmupSec: 0.2, durationSec: 1.5, timeoutMs: 5000, protocol: { messageSize: 64 }, ...over });
 }
 
 const servers: net.Server[] = [];

@@ -6,27 +6,12 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, test } from 'node:test';
-import type { DriverOptions } from '../harness/load/driver.js';
 import { PAGE_BYTES } from '../workloads/http/page.js';
 import { decodeHistogram } from '../core/latency.js';
 import { startServe, type ServedProcess } from './helpers/serve.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { DEFAULT_TRANSPORT } from './helpers/transports.js';
-
-function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    connections: 4,
-    warmupSec: 0.1,
-    durationSec: 0.5,
-    timeoutMs: 3000,
-    connectConcurrency: 10,
-    connectTimeoutMs: 5000,
-    protocol: {},
-    ...over,
-  };
-}
+import { driverOptions as opts } from './helpers/driver.js';
 
 let keepAlive: ServedProcess | undefined;
 let closing: ServedProcess | undefined;

@@ -6,59 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import * as net from 'node:net';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { TRANSPORTS } from './helpers/transports.js';
 import type { HttpClientSpec } from '../workloads/http/client.js';
+import { driverOptions } from './helpers/driver.js';
+import { rawServer as raw, testServers } from './helpers/servers.js';
 
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
-after(() => {
-  for (const s of servers) {
-    s.close();
-    if (s instanceof http.Server) s.closeAllConnections();
-  }
-  for (const s of sockets) s.destroy();
-});
-
-async function listen(s: net.Server): Promise<number> {
-  servers.push(s);
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  return (s.address() as net.AddressInfo).port;
-}
-
-/** A raw server that answers every request-looking chunk with `reply` (and closes after it when asked). */
-function raw(reply: string, closeAfter = false): net.Server {
-  return net.createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    s.on('data', () => {
-      if (closeAfter) s.end(reply, 'latin1');
-      else s.write(reply, 'latin1');
-    });
-  });
-}
-
+const { listen } = testServers();
 const TARGET: HttpClientSpec = { expect: {} };
-
-function opts(port: number, over: Partial<DriverOptions> = {}): DriverOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    connections: 4,
-    warmupSec: 0.1,
-    durationSec: 0.5,
-    timeoutMs: 3000,
-    connectConcurrency: 10,
-    connectTimeoutMs: 5000,
-    protocol: {},
-    http: TARGET,
-    ...over,
-  };
-}
+const opts = (port: number, over: Partial<DriverOptions> = {}): DriverOptions => driverOptions(port, { http: TARGET, ...over });
 
 for (const { name, skip } of TRANSPORTS) {
   const drive = (o: DriverOptions): Promise<DriverResult> => runDriver('http', { ...o, tcpDriver: name });

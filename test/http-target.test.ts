@@ -10,34 +10,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Results } from '../core/results.js';
 import { CLI } from './helpers/serve.js';
+import { rawServer, testServers } from './helpers/servers.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-target-'));
-const servers: net.Server[] = [];
-const sockets = new Set<net.Socket>();
-after(() => {
-  for (const s of servers) {
-    s.close();
-    if (s instanceof http.Server) s.closeAllConnections();
-  }
-  for (const s of sockets) s.destroy();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function listen(s: net.Server): Promise<number> {
-  servers.push(s);
-  s.on('connection', (c: net.Socket) => {
-    sockets.add(c);
-    c.once('close', () => sockets.delete(c));
-  });
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  return (s.address() as net.AddressInfo).port;
-}
+const { listen } = testServers();
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Bench {
   code: number | null;
@@ -150,13 +132,8 @@ describe('bench --target: any HTTP/1.1 server', { timeout: 240_000 }, () => {
 
   test('500, 101 and 103 give failed cells by kind, within the deadline', async () => {
     const fivehundred = await listen(http.createServer((_req, res) => res.writeHead(500).end('broken')));
-    const raw = (reply: string): net.Server =>
-      net.createServer((s) => {
-        s.on('error', () => undefined);
-        s.on('data', () => s.write(reply, 'latin1'));
-      });
-    const upgrade = await listen(raw('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
-    const hints = await listen(raw('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n'));
+    const upgrade = await listen(rawServer('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+    const hints = await listen(rawServer('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n'));
     for (const [port, kind] of [
       [fivehundred, 'http status 500'],
       [upgrade, 'http upgrade'],

@@ -7,14 +7,15 @@
  * cores the load was given, on both sides of its threshold.
  */
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { decodeHistogram } from '../core/latency.js';
 import type { DriverOptions } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { shareOf } from '../harness/load/load-threads.js';
 import { OpenLoopSchedule } from '../harness/load/schedule.js';
 import { CLIENT_BOUND_PERCENT, isClientBound } from '../harness/runner.js';
+import { driverOptions } from './helpers/driver.js';
+import { echoServer, testServers } from './helpers/servers.js';
 
 describe('the open-loop schedule over threads', () => {
   /** Intended times of every op due in [0, ms) on thread k of T. */
@@ -74,31 +75,12 @@ describe('client-bound, per the cores the load was given', () => {
 });
 
 describe('load threads end to end (echo)', () => {
-  let server: net.Server;
+  const { listen } = testServers();
   let port = 0;
   before(async () => {
-    server = net.createServer({ noDelay: true }, (s) => {
-      s.on('error', () => undefined);
-      s.pipe(s);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
+    port = await listen(echoServer({ noDelay: true }));
   });
-  after(() => {
-    server.close();
-  });
-  const opts = (o: Partial<DriverOptions>): DriverOptions => ({
-    host: '127.0.0.1',
-    port,
-    connections: 10,
-    warmupSec: 0.2,
-    durationSec: 0.5,
-    timeoutMs: 5000,
-    connectConcurrency: 10,
-    connectTimeoutMs: 10_000,
-    protocol: { messageSize: 64 },
-    ...o,
-  });
+  const opts = (o: Partial<DriverOptions>): DriverOptions => driverOptions(port, { connections: 10, warmupSec: 0.2, timeoutMs: 5000, connectTimeoutMs: 10_000, protocol: { messageSize: 64 }, ...o });
 
   test('two threads: each owns its share, results merge (counts summed, histograms merged)', async () => {
     const r = await runDriver('echo', opts({ loadThreads: 2 }));

@@ -91,12 +91,20 @@ const KINDS = (['select', 'poll', 'epoll', 'kqueue'] as const).map((k) => ({ kin
 
 for (const { kind, avail } of KINDS) {
   describe(`${kind} selector`, { skip: avail.ok ? false : avail.reason }, () => {
-    const fresh = <T>(): Selector<T> => createSelector<T>(kind);
+    /** Run `body` on a new selector of this kind, closed after it whatever it threw; returns the closed selector. */
+    const withSelector = <T>(body: (sel: Selector<T>) => void): Selector<T> => {
+      const sel = createSelector<T>(kind);
+      try {
+        body(sel);
+      } finally {
+        sel.close();
+      }
+      return sel;
+    };
 
     test('reports a pipe readable only after a write, and writable at once', () => {
-      const sel = fresh<string>();
-      const [r, w] = track(...sys.pipe());
-      try {
+      withSelector<string>((sel) => {
+        const [r, w] = track(...sys.pipe());
         sel.register(r, EVENT_READ, 'reader');
         sel.register(w, EVENT_WRITE, 'writer');
         let ready = sel.select(0);
@@ -114,15 +122,12 @@ for (const { kind, avail } of KINDS) {
           if (k !== undefined) got.set(k.data, (got.get(k.data) ?? 0) | (ready.events[i] ?? 0));
         }
         assert.deepEqual([...got.entries()].sort(), [['reader', EVENT_READ], ['writer', EVENT_WRITE]], 'both ends ready after a write');
-      } finally {
-        sel.close();
-      }
+      });
     });
 
     test('modify and unregister change what is reported; select(timeout) waits when nothing is ready', () => {
-      const sel = fresh<number>();
-      const [c, s] = tcpPair();
-      try {
+      withSelector<number>((sel) => {
+        const [c, s] = tcpPair();
         const key = sel.register(s, EVENT_READ, 1);
         assert.equal(sel.get(s), key, 'get returns the registered key');
         assert.equal(sel.select(0).count, 0, 'nothing to read yet');
@@ -141,15 +146,12 @@ for (const { kind, avail } of KINDS) {
         const t0 = performance.now();
         assert.equal(sel.select(50).count, 0, 'an unregistered fd is never reported');
         assert.ok(performance.now() - t0 >= 40, 'select(50) with nothing ready waited about 50 ms');
-      } finally {
-        sel.close();
-      }
+      });
     });
 
     test('a peer close is reported as readable so the owner finds the EOF', () => {
-      const sel = fresh<string>();
-      const [c, s] = tcpPair();
-      try {
+      withSelector<string>((sel) => {
+        const [c, s] = tcpPair();
         sel.register(s, EVENT_READ, 'conn');
         sys.close(c);
         opened.splice(opened.indexOf(c), 1);
@@ -157,23 +159,18 @@ for (const { kind, avail } of KINDS) {
         assert.equal(ready.count, 1, 'the closed peer makes the socket ready');
         assert.equal(ready.events[0], EVENT_READ, 'as readable (EOF)');
         assert.equal(sys.recv(s, sys.allocBuffer(8), 0, 8), 0, 'and recv returns EOF');
-      } finally {
-        sel.close();
-      }
+      });
     });
 
     test('bad registrations are refused with a SelectorError', () => {
-      const sel = fresh<null>();
-      const [r] = track(...sys.pipe());
-      try {
+      const closed = withSelector<null>((sel) => {
+        const [r] = track(...sys.pipe());
         sel.register(r, EVENT_READ, null);
         assert.throws(() => sel.register(r, EVENT_READ, null), SelectorError, 'double register');
         assert.throws(() => sel.modify(r, 0), SelectorError, 'events 0');
         assert.throws(() => sel.unregister(r + 10_000), SelectorError, 'unknown fd');
-      } finally {
-        sel.close();
-      }
-      assert.throws(() => sel.select(0), SelectorError, 'select after close');
+      });
+      assert.throws(() => closed.select(0), SelectorError, 'select after close');
     });
   });
 }

@@ -5,14 +5,15 @@
  * the warm-up until a server serves every connection.
  */
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { DriverOptions, DriverPhase, DriverResult } from '../harness/load/driver.js';
 import { LoadWindow } from '../harness/load/window.js';
 import { WindowGate } from '../harness/load/window-gate.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { TRANSPORTS } from './helpers/transports.js';
+import { driverOptions } from './helpers/driver.js';
+import { echoServer, testServers } from './helpers/servers.js';
 
 describe('WindowGate', () => {
   test('closed until opened; the first opening wins', () => {
@@ -70,18 +71,10 @@ describe('LoadWindow with a gate', () => {
 });
 
 describe('echo drivers honour the gate', () => {
-  let server: net.Server;
+  const { listen } = testServers();
   let port = 0;
   before(async () => {
-    server = net.createServer((s) => {
-      s.on('error', () => undefined);
-      s.pipe(s);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
-  });
-  after(() => {
-    server.close();
+    port = await listen(echoServer());
   });
 
   for (const { name, skip } of TRANSPORTS) {
@@ -91,15 +84,7 @@ describe('echo drivers honour the gate', () => {
       const phases = new Map<DriverPhase, number>();
       let opensAt = Number.NaN;
       const result = await run({
-        host: '127.0.0.1',
-        port,
-        connections: 4,
-        warmupSec: 0,
-        durationSec: 0.3,
-        timeoutMs: 5000,
-        connectConcurrency: 4,
-        connectTimeoutMs: 10_000,
-        protocol: {},
+        ...driverOptions(port, { warmupSec: 0, durationSec: 0.3, timeoutMs: 5000, connectConcurrency: 4, connectTimeoutMs: 10_000 }),
         gate: g.sab,
         onPhase: (p, at) => {
           phases.set(p, at);

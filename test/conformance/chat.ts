@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { test } from 'node:test';
-import { connect, pattern } from '../helpers/net.js';
+import { ByteCount, connect, pattern, Wakeup } from '../helpers/net.js';
 import { readUntilClosed } from '../helpers/http.js';
 import type { CaseContext } from './suite.js';
 import { runDriver } from '../../harness/load/drivers.js';
@@ -22,7 +22,7 @@ export const CHAT_SERVE_ARGS: readonly string[] = ['--write-queue-cap', String(2
 class Lines {
   readonly #lines: string[] = [];
   #buf = '';
-  #wake: (() => void) | null = null;
+  readonly #wakeup = new Wakeup();
 
   constructor(s: net.Socket) {
     s.on('data', (d: Buffer) => {
@@ -32,7 +32,7 @@ class Lines {
         this.#lines.push(this.#buf.slice(0, nl));
         this.#buf = this.#buf.slice(nl + 1);
       }
-      this.#wake?.();
+      this.#wakeup.wake();
     });
   }
 
@@ -42,14 +42,7 @@ class Lines {
     while (this.#lines.length < n) {
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out with ${this.#lines.length} of ${n} lines`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = null;
+      await this.#wakeup.sleep(left);
     }
     return this.#lines.splice(0, n);
   }
@@ -77,11 +70,20 @@ async function joinGroup(port: number, n: number): Promise<Member[]> {
   return members;
 }
 
+/** joinGroup, then `body` with the members; every member's socket is destroyed after it, whatever it threw. */
+async function inGroup(port: number, n: number, body: (members: Member[]) => Promise<void>): Promise<void> {
+  const members = await joinGroup(port, n);
+  try {
+    await body(members);
+  } finally {
+    for (const m of members) m.s.destroy();
+  }
+}
+
 export function chatCases(ctx: CaseContext): void {
   test('every line reaches every client, the sender included, in each sender\'s order', async () => {
-    const members = await joinGroup(ctx.server().port, 5);
-    const socks = members.map((m) => m.s);
-    try {
+    await inGroup(ctx.server().port, 5, async (members) => {
+      const socks = members.map((m) => m.s);
       const per = 20;
       const got = members.map((m) => m.lines.take(socks.length * per));
       socks.forEach((s, i) => {
@@ -102,50 +104,36 @@ export function chatCases(ctx: CaseContext): void {
           );
         }
       });
-    } finally {
-      for (const s of socks) s.destroy();
-    }
+    });
   });
 
   test('"quit" and EOF leave; the others keep chatting', async () => {
-    const members = await joinGroup(ctx.server().port, 3);
-    const socks = members.map((m) => m.s);
-    const [a, b, c] = socks;
-    const cLines = members[2]?.lines;
-    assert.ok(a !== undefined && b !== undefined && c !== undefined && cLines !== undefined);
-    try {
-      const aClosed = readUntilClosed(a, 5000);
-      a.write('quit\n');
+    await inGroup(ctx.server().port, 3, async ([a, b, c]) => {
+      assert.ok(a !== undefined && b !== undefined && c !== undefined);
+      const aClosed = readUntilClosed(a.s, 5000);
+      a.s.write('quit\n');
       assert.ok((await aClosed).closed, 'expected the server to close the client that sent quit');
-      b.end();
-      const cGot = cLines.take(1);
-      c.write('still here\n');
+      b.s.end();
+      const cGot = c.lines.take(1);
+      c.s.write('still here\n');
       assert.deepEqual(await cGot, ['still here'], 'expected the remaining client to get its own line');
-    } finally {
-      for (const s of socks) s.destroy();
-    }
+    });
   });
 
   test('a line over 64 KiB closes that connection with an error line', async () => {
-    const members = await joinGroup(ctx.server().port, 2);
-    const socks = members.map((m) => m.s);
-    const [a, b] = socks;
-    const bLines = members[1]?.lines;
-    assert.ok(a !== undefined && b !== undefined && bLines !== undefined);
-    try {
-      const all = readUntilClosed(a, 10_000);
+    await inGroup(ctx.server().port, 2, async ([a, b]) => {
+      assert.ok(a !== undefined && b !== undefined);
+      const all = readUntilClosed(a.s, 10_000);
       const junk = pattern(70 * 1024, 5);
       for (let i = 0; i < junk.length; i++) if (junk[i] === 0x0a) junk[i] = 0x20;
-      a.write(junk);
+      a.s.write(junk);
       const { data, closed } = await all;
       assert.ok(closed, 'expected the connection to be closed');
       assert.match(data.toString('latin1'), /^error: line longer than 65536 bytes\n$/, 'expected exactly one error line');
-      const bGot = bLines.take(1);
-      b.write('after\n');
+      const bGot = b.lines.take(1);
+      b.s.write('after\n');
       assert.deepEqual(await bGot, ['after'], 'the other client must keep working');
-    } finally {
-      for (const s of socks) s.destroy();
-    }
+    });
   });
 
   test('lines longer than a send buffer reach every client byte-exact', async () => {
@@ -153,10 +141,9 @@ export function chatCases(ctx: CaseContext): void {
     // so each delivery is a short send() whose tail the server must keep.
     // Lock step, one line per sender per round, keeps every client's queue
     // below the write-queue cap.
-    const members = await joinGroup(ctx.server().port, 3);
-    const socks = members.map((m) => m.s);
-    const line = (i: number, k: number): string => `big ${i} ${k} ${pattern(48 * 1024, i * 31 + k + 1).toString('hex').slice(0, 48 * 1024)}`;
-    try {
+    await inGroup(ctx.server().port, 3, async (members) => {
+      const socks = members.map((m) => m.s);
+      const line = (i: number, k: number): string => `big ${i} ${k} ${pattern(48 * 1024, i * 31 + k + 1).toString('hex').slice(0, 48 * 1024)}`;
       for (let k = 0; k < 4; k++) {
         const got = members.map((m) => m.lines.take(socks.length, 20_000));
         socks.forEach((s, i) => s.write(`${line(i, k)}\n`));
@@ -166,56 +153,34 @@ export function chatCases(ctx: CaseContext): void {
           assert.deepEqual([...lines].sort(), [...want].sort(), `client ${r}, round ${k}: a line came back cut, missing or duplicated`);
         });
       }
-    } finally {
-      for (const s of socks) s.destroy();
-    }
+    });
   });
 
   const slowSkip = ctx.smallSndbuf ? 'with a 4 KiB send buffer its 32 MiB lock step waits on ACKs for tens of seconds; the case above covers short writes' : false;
   test('a client that stops reading is disconnected; the others get everything', { skip: slowSkip }, async () => {
-    const members = await joinGroup(ctx.server().port, 2);
-    const socks = members.map((m) => m.s);
-    const [slow, fast] = socks;
-    assert.ok(slow !== undefined && fast !== undefined);
-    try {
-      slow.pause();
-      fast.removeAllListeners('data');
-      let got = 0;
-      let wake: (() => void) | null = null;
-      fast.on('data', (d: Buffer) => {
-        got += d.length;
-        wake?.();
-      });
+    await inGroup(ctx.server().port, 2, async ([slow, fast]) => {
+      assert.ok(slow !== undefined && fast !== undefined);
+      slow.s.pause();
+      fast.s.removeAllListeners('data');
+      const fastGot = new ByteCount(fast.s);
       // Lock step, 64 KiB at a time, so the fast client's own queue stays
       // far below the cap while the slow one's grows past it.
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       for (let i = 1023; i < chunk.length; i += 1024) chunk[i] = 0x0a;
       const rounds = 512; // 32 MiB: past the cap plus any socket buffers
       for (let k = 1; k <= rounds; k++) {
-        fast.write(chunk);
+        fast.s.write(chunk);
         const want = k * chunk.length;
-        const deadline = performance.now() + 10_000;
-        while (got < want) {
-          assert.ok(performance.now() < deadline, `fast client stalled at ${got} of ${want} bytes`);
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, 200);
-            wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-        }
+        await fastGot.reach(want, 10_000, 200, (got) => `fast client stalled at ${got} of ${want} bytes`);
       }
-      assert.equal(got, rounds * chunk.length, 'the fast client must get every byte of its own lines');
-      slow.removeAllListeners('data');
-      const rest = readUntilClosed(slow, 20_000);
-      slow.resume();
+      assert.equal(fastGot.got, rounds * chunk.length, 'the fast client must get every byte of its own lines');
+      slow.s.removeAllListeners('data');
+      const rest = readUntilClosed(slow.s, 20_000);
+      slow.s.resume();
       const { data, closed } = await rest;
       assert.ok(closed, 'expected the slow consumer to be disconnected');
-      assert.ok(data.length < got, `the slow consumer got all ${data.length} bytes: it was never cut off`);
-    } finally {
-      for (const s of socks) s.destroy();
-    }
+      assert.ok(data.length < fastGot.got, `the slow consumer got all ${data.length} bytes: it was never cut off`);
+    });
   });
 
   test('the load driver sees exactly-once, in-order delivery', async () => {

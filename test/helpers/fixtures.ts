@@ -60,6 +60,11 @@ export function testCell(over: Partial<Cell> = {}): Cell {
   };
 }
 
+/** A cell of `strategy` at `connections` (all established), repetition `rep`: `ops` in a 1 s window, 128 bytes each (an echo round trip of 64). */
+export function windowCell(strategy: string, connections: number, rep: number, ops: number, over: Partial<Cell> = {}): Cell {
+  return testCell({ strategy, connections, established: connections, rep, ops, opsPerSec: ops, bytesPerSec: ops * 128, ...over });
+}
+
 /** A complete results file holding `cells`. */
 export function testResults(cells: Cell[], plan: Partial<Plan> = {}): Results {
   return {

@@ -9,7 +9,7 @@ import type { MicroResults } from '../../core/micro.js';
 import type { Cell, Results } from '../../core/results.js';
 import { seededRandom } from '../../reports/stats.js';
 import { encodeHistogram, newHistogram, recordUs, summarize } from '../../core/latency.js';
-import { TEST_MACHINE, testCell, testResults } from './fixtures.js';
+import { TEST_MACHINE, testResults, windowCell } from './fixtures.js';
 
 export const HTML_STRATEGIES = ['libuv', 'epoll', 'select', 'blocking'];
 export const HTML_CONNECTIONS = [10, 100];
@@ -29,14 +29,7 @@ function cell(strategy: string, connections: number, rep: number): Cell {
   if (strategy === 'select' && connections === 100) Object.assign(over, { status: 'capped', reason: CAPPED_REASON, established: 88 });
   if (strategy === 'epoll' && connections === 10) Object.assign(over, { clientBound: true, client: { cpuPercent: 96, driver: 'selector:epoll' } });
   if (strategy === 'blocking' && connections === 100) Object.assign(over, { status: 'failed', reason: FAILED_REASON, ops: 0 });
-  return testCell({
-    strategy,
-    connections,
-    established: connections,
-    rep,
-    ops,
-    opsPerSec: ops,
-    bytesPerSec: ops * 128,
+  return windowCell(strategy, connections, rep, ops, {
     latencyUs: latency,
     server: { cpuSeconds: 0.4, cpuUsPerOp: 4e5 / ops, cpuPercent: 40, peakRssBytes: (50 + connections / 5) * 2 ** 20, peakThreads: strategy === 'blocking' ? connections + 2 : 7, peakFds: connections + 20, counters: {}, killed: false },
     client: { cpuPercent: 60, driver: 'selector:epoll' },

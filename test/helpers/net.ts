@@ -1,4 +1,5 @@
 /** Small node:net client helpers for conformance tests. */
+import assert from 'node:assert/strict';
 import * as net from 'node:net';
 
 export function connect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
@@ -67,4 +68,58 @@ export function pattern(n: number, seed: number): Buffer {
     b[i] = x & 0xff;
   }
   return b;
+}
+
+/**
+ * A sleep that incoming data cuts short: sleep(ms) resolves after `ms`, or
+ * at the next wake() if that comes first. A reader waits on its socket's
+ * 'data' events this way without polling hot or sleeping through a chunk.
+ */
+export class Wakeup {
+  #wake: (() => void) | null = null;
+
+  wake(): void {
+    this.#wake?.();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.#wake = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}
+
+/** The bytes a socket has received since this was attached to it. */
+export class ByteCount {
+  #got = 0;
+  readonly #wakeup = new Wakeup();
+
+  constructor(s: net.Socket) {
+    s.on('data', (d: Buffer) => {
+      this.#got += d.length;
+      this.#wakeup.wake();
+    });
+  }
+
+  get got(): number {
+    return this.#got;
+  }
+
+  /**
+   * Until `want` bytes in all have come, looking at least every `pollMs`;
+   * fails with `stalled(got)` once `timeoutMs` has gone by without them.
+   */
+  async reach(want: number, timeoutMs: number, pollMs: number, stalled: (got: number) => string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.#got < want) {
+      assert.ok(performance.now() < deadline, stalled(this.#got));
+      await this.#wakeup.sleep(pollMs);
+    }
+  }
 }

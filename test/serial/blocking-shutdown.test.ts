@@ -12,20 +12,25 @@ import { test } from 'node:test';
 import { connect, pattern, readBytes } from '../helpers/net.js';
 import { startServe } from '../helpers/serve.js';
 
+/** One round trip on every socket at once (connection i sends 16 bytes seeded i + 1), each within `timeoutMs`. */
+async function echoEach(socks: readonly net.Socket[], timeoutMs: number): Promise<void> {
+  await Promise.all(
+    socks.map(async (s, i) => {
+      const msg = pattern(16, i + 1);
+      const r = readBytes(s, msg.length, timeoutMs);
+      s.write(msg);
+      assert.ok((await r).equals(msg), `connection ${i}: echo differs`);
+    }),
+  );
+}
+
 test('blocking: 200 idle connections, serve exits 0 within 2 s of SIGTERM', { timeout: 180_000 }, async (t) => {
   const served = await startServe('blocking', 'echo', []);
   const socks: net.Socket[] = [];
   try {
     for (let i = 0; i < 200; i++) socks.push(await connect(served.port));
     // One round trip each: every connection now has its thread, idle in recv.
-    await Promise.all(
-      socks.map(async (s, i) => {
-        const msg = pattern(16, i + 1);
-        const r = readBytes(s, msg.length, 150_000);
-        s.write(msg);
-        assert.ok((await r).equals(msg), `connection ${i}: echo differs`);
-      }),
-    );
+    await echoEach(socks, 150_000);
     const r = await served.stop();
     t.diagnostic(`exit ${Math.round(r.ms)} ms after SIGTERM with 200 idle connections`);
     assert.equal(r.code, 0, `serve should exit 0 on SIGTERM, got ${r.code ?? r.signal}: ${served.stderr()}`);
@@ -88,14 +93,7 @@ test('blocking: serve --prestart 100 serves 100 connections at once on its prest
   const socks: net.Socket[] = [];
   try {
     socks.push(...(await Promise.all(Array.from({ length: N }, () => connect(served.port)))));
-    await Promise.all(
-      socks.map(async (s, i) => {
-        const msg = pattern(16, i + 1);
-        const r = readBytes(s, msg.length, 60_000);
-        s.write(msg);
-        assert.ok((await r).equals(msg), `connection ${i}: echo differs`);
-      }),
-    );
+    await echoEach(socks, 60_000);
     const r = await served.stop();
     t.diagnostic(`startup ${r.stats['startup: ms']} ms for ${r.stats['startup: threads']} threads; exit ${Math.round(r.ms)} ms after SIGTERM: ${JSON.stringify(r.stats)}`);
     assert.equal(r.code, 0, `serve should exit 0 on SIGTERM, got ${r.code ?? r.signal}: ${served.stderr()}`);

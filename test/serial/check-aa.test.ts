@@ -13,36 +13,23 @@
  * the http workload and lives with it.)
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { CLI } from '../helpers/serve.js';
+import { checkRun, interleavedBenches } from '../helpers/bench.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'iomodels-aa-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function bench(out: string): void {
-  const r = spawnSync(
-    process.execPath,
-    [CLI, 'bench', '--strategies', 'libuv', '--workloads', 'echo', '--connections', '100', '--duration', '1', '--warmup', '0.25', '--repeat', '1', '--out', out],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  assert.equal(r.status, 0, `bench into ${out} exited ${r.status}: ${r.stderr}`);
-}
+const ECHO = ['--strategies', 'libuv', '--workloads', 'echo', '--connections', '100', '--duration', '1', '--warmup', '0.25', '--repeat', '1'];
 
 test('an interleaved A/A pair of real bench runs is not flagged', () => {
-  const a: string[] = [];
-  const b: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    for (const [side, list] of [['a', a], ['b', b]] as const) {
-      const out = path.join(dir, `${side}${i}`);
-      bench(out);
-      list.push(path.join(out, 'results.json'));
-    }
-  }
-  const r = spawnSync(process.execPath, [CLI, 'check', '--baseline', ...a, '--current', ...b], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+  const [a, b] = interleavedBenches(dir, 5, [
+    { name: 'a', args: ECHO },
+    { name: 'b', args: ECHO },
+  ]);
+  const r = checkRun(a, b);
   assert.equal(r.status, 0, `A/A must pass the gate; stdout:\n${r.stdout}\nstderr: ${r.stderr}`);
   assert.match(r.stdout, /\| libuv\/echo\/100 \| .*\(n=5\).*\(n=5\)/, 'five repetitions a side were compared');
   assert.doesNotMatch(r.stdout, /insufficient/, 'five a side is enough for a verdict at alpha 0.01');

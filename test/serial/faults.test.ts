@@ -40,12 +40,21 @@ function results(out: string): Results {
 
 const benchPid = (b: BenchRun): number => b.child.pid ?? -1;
 
+/**
+ * Send `signal` to the first `script` child of `b` ('server-child.js' or
+ * 'load-child.js') `afterMs` after it appears (`what` names it if it never
+ * does); resolves with its pid and the run's exit once bench has exited.
+ */
+async function signalChild(b: BenchRun, script: string, what: string, afterMs: number, signal: NodeJS.Signals): Promise<{ pid: number; code: number | null; ms: number }> {
+  const child = await waitFor(() => childrenWith(benchPid(b), script)[0], 10_000, what);
+  await new Promise((r) => setTimeout(r, afterMs));
+  process.kill(child.pid, signal);
+  return { pid: child.pid, ...(await b.done) };
+}
+
 test('a server killed with kill -9 mid-cell: that cell fails, the next runs, bench exits 1', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4,8', '--duration', '2', '--warmup', '0.3']);
-  const server = await waitFor(() => childrenWith(benchPid(b), 'server-child.js')[0], 10_000, 'the first server');
-  await new Promise((r) => setTimeout(r, 900));
-  process.kill(server.pid, 'SIGKILL');
-  const { code } = await b.done;
+  const { code } = await signalChild(b, 'server-child.js', 'the first server', 900, 'SIGKILL');
   assert.equal(code, 1, 'bench exits 1 when a cell failed');
   const r = results(b.out);
   assert.equal(r.cells.length, 2, 'the sweep went on to the next cell');
@@ -57,23 +66,17 @@ test('a server killed with kill -9 mid-cell: that cell fails, the next runs, ben
 
 test('a stalled server (SIGSTOP): timeouts are counted and the cell ends on time', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4', '--duration', '2', '--warmup', '0.3', '--timeout', '300']);
-  const server = await waitFor(() => childrenWith(benchPid(b), 'server-child.js')[0], 10_000, 'the server');
-  await new Promise((r) => setTimeout(r, 800));
-  process.kill(server.pid, 'SIGSTOP');
-  const { ms } = await b.done;
+  const { pid, ms } = await signalChild(b, 'server-child.js', 'the server', 800, 'SIGSTOP');
   const cell = results(b.out).cells[0];
   assert.ok(cell !== undefined, 'the cell was recorded');
   assert.equal(cell.errors['timeout'], 4, `each of the 4 connections timed out: ${JSON.stringify(cell.errors)}`);
   assert.ok(ms < 15_000, `the cell completed on time (${Math.round(ms)} ms)`);
-  assert.equal(processes().some((p) => p.pid === server.pid), false, 'the stopped server was stopped for good');
+  assert.equal(processes().some((p) => p.pid === pid), false, 'the stopped server was stopped for good');
 });
 
 test('a load child that dies is recorded like a dead server', async () => {
   const b = bench(['--strategies', 'libuv', '--workloads', 'echo', '--connections', '4,8', '--duration', '2', '--warmup', '0.3']);
-  const load = await waitFor(() => childrenWith(benchPid(b), 'load-child.js')[0], 10_000, 'the load child');
-  await new Promise((r) => setTimeout(r, 600));
-  process.kill(load.pid, 'SIGKILL');
-  const { code } = await b.done;
+  const { code } = await signalChild(b, 'load-child.js', 'the load child', 600, 'SIGKILL');
   assert.equal(code, 1);
   const r = results(b.out);
   assert.equal(r.cells[0]?.reason, 'load child exited (signal SIGKILL)');

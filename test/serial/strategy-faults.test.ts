@@ -12,19 +12,11 @@ import { describe, test } from 'node:test';
 import { STRATEGIES, supportsWorkload } from '../../strategies/registry.js';
 import { sampleProc } from '../../harness/proc.js';
 import { connect, pattern, readBytes } from '../helpers/net.js';
+import { until } from '../helpers/poll.js';
 import { startServe, type ServedProcess } from '../helpers/serve.js';
 
 function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-async function until(pred: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (pred()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return pred();
 }
 
 /** Open n connections with at most 500 connects in flight; failures are returned as null. */
@@ -228,7 +220,7 @@ for (const info of STRATEGIES) {
           }
           sent += chunk.length;
         }
-        const closedByServer = await until(() => closed, 15_000);
+        const closedByServer = await until(() => closed, 15_000, 50);
         const peak = sampleProc(s.pid)?.rssBytes ?? 0;
         c.destroy();
         assert.ok(closedByServer, `the server closed the non-reading client (sent ${sent} bytes)`);
@@ -271,7 +263,7 @@ for (const info of STRATEGIES) {
         for (let round = 0; round < 3; round++) {
           const socks = await openMany(s.port, 10_000);
           for (const c of socks) c?.destroy();
-          const back = await until(() => fdCount(s.pid) <= base, 20_000);
+          const back = await until(() => fdCount(s.pid) <= base, 20_000, 50);
           assert.ok(back, `round ${round + 1}: server holds ${fdCount(s.pid)} fds, had ${base} before`);
         }
         await stillEchoes(s);
