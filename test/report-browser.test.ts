@@ -112,29 +112,39 @@ async function tipText(page: Page, figure: string): Promise<string> {
   return lines.join('\n');
 }
 
+/**
+ * A desktop-sized page on `pageUrl`, with every request and every console
+ * error or warning it makes recorded, once `count` of its canvases hold a
+ * chart.
+ */
+async function openCharted(pageUrl: string, count: number): Promise<{ page: Page; requests: string[]; errors: string[] }> {
+  const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await page.goto(pageUrl, { waitUntil: 'load', ...WAIT });
+  await page.waitForFunction(
+    (n) => {
+      const w = globalThis as unknown as PageGlobal;
+      return [...w.document.querySelectorAll('canvas')].filter((c) => w.Chart?.getChart(c) !== undefined).length === n;
+    },
+    count,
+    WAIT,
+  );
+  return { page, requests, errors };
+}
+
 // Skipped test by test, so the runner counts and names each skip.
 const OPTS = { skip: SKIP, timeout: 120_000 };
 
 describe('report.html in Chromium', () => {
   test('opens from file:// with no request but itself and no console error; one canvas per chart', OPTS, async () => {
-    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
-    const requests: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(url, { waitUntil: 'load', ...WAIT });
     const expected = charts.length + 1; // + the micro-benchmark chart
-    await page.waitForFunction(
-      (n) => {
-        const w = globalThis as unknown as PageGlobal;
-        return [...w.document.querySelectorAll('canvas')].filter((c) => w.Chart?.getChart(c) !== undefined).length === n;
-      },
-      expected,
-      WAIT,
-    );
+    const { page, requests, errors } = await openCharted(url, expected);
     assert.equal(await page.locator('canvas').count(), expected, `expected one canvas per chart (${charts.length} planned + micro)`);
     assert.equal(await page.locator('figure.chart').count(), expected, 'expected one figure per chart');
     assert.deepEqual(errors, [], 'expected no console errors or warnings');
@@ -221,23 +231,7 @@ describe('report.html in Chromium', () => {
     const sample = loadResults(SAMPLE);
     const expected = planCharts(sample).length + (sample.micro === undefined ? 0 : 1);
     const sampleUrl = pathToFileURL(path.join(out, 'report.html')).href;
-    const page = await (await launch()).newPage({ viewport: { width: 1280, height: 900 } });
-    const requests: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (q) => requests.push(q.url()));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    await page.goto(sampleUrl, { waitUntil: 'load', ...WAIT });
-    await page.waitForFunction(
-      (n) => {
-        const w = globalThis as unknown as PageGlobal;
-        return [...w.document.querySelectorAll('canvas')].filter((c) => w.Chart?.getChart(c) !== undefined).length === n;
-      },
-      expected,
-      WAIT,
-    );
+    const { page, requests, errors } = await openCharted(sampleUrl, expected);
     assert.equal(await page.locator('canvas').count(), expected, `expected one canvas per chart of the sample (${expected})`);
     assert.deepEqual(requests, [sampleUrl], 'expected the page to request nothing but itself');
     assert.deepEqual(errors, [], 'expected no console errors or warnings');
