@@ -36,8 +36,7 @@ export class IdleHolder {
 
   /** Open them all; resolves once each is established or has failed (bounded by connectTimeoutMs). */
   static async open(o: IdleWorkerData): Promise<IdleHolder> {
-    const data: IdleWorkerData = { ...o };
-    const w = new Worker(WORKER_URL, { workerData: data, name: 'iomodels idle connections' });
+    const w = new Worker(WORKER_URL, { workerData: o, name: 'iomodels idle connections' });
     const h = new IdleHolder(w, o.count);
     const m = await h.#next(o.connectTimeoutMs + REPLY_MS);
     if (m?.type !== 'held') {

@@ -33,13 +33,3 @@ export function childrenWith(pid: number, word: string): ProcInfo[] {
   return processes().filter((p) => p.ppid === pid && p.cmdline.some((a) => a === word || a.endsWith(`/${word}`)));
 }
 
-/** Poll until `find()` returns something, or throw after `timeoutMs`. */
-export async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = find();
-    if (v !== undefined) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -9,7 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Results } from '../../core/results.js';
-import { childrenWith, processes, waitFor } from '../helpers/proc.js';
+import { childrenWith, processes } from '../helpers/proc.js';
+import { waitFor } from '../helpers/poll.js';
 import { CLI, startServe } from '../helpers/serve.js';
 
 interface BenchRun {
