@@ -25,6 +25,53 @@ export function recordUs(h: LatencyHistogram, us: number): void {
   h.recordValue(Math.min(HIGHEST_US, Math.max(1, Math.round(us))));
 }
 
+/** Latencies below this (µs) are counted in a plain array first: exact, and cheaper per op than the HDR index math. */
+const DIRECT_US = 1 << 16;
+
+/**
+ * A histogram fed at load-generator rates. Values under DIRECT_US are
+ * counted per µs in a Uint32Array and moved into the HDR histogram (each
+ * value with its count) when it is read: the same histogram as recording
+ * them one by one, for a fraction of the cost per op.
+ */
+export class FastHistogram {
+  readonly #hist = newHistogram();
+  readonly #direct = new Uint32Array(DIRECT_US);
+  #pending = 0;
+
+  recordUs(us: number): void {
+    const v = Math.min(HIGHEST_US, Math.max(1, Math.round(us)));
+    if (v < DIRECT_US) {
+      const n = this.#direct[v] ?? 0;
+      // A count near u32's limit goes over now, so the array never wraps.
+      if (n === 0xfffffff0) this.#flush();
+      this.#direct[v] = (this.#direct[v] ?? 0) + 1;
+      this.#pending++;
+    } else {
+      this.#hist.recordValue(v);
+    }
+  }
+
+  /** Everything recorded so far, as one HDR histogram. */
+  histogram(): LatencyHistogram {
+    this.#flush();
+    return this.#hist;
+  }
+
+  #flush(): void {
+    if (this.#pending === 0) return;
+    const d = this.#direct;
+    for (let v = 1; v < DIRECT_US; v++) {
+      const n = d[v] ?? 0;
+      if (n > 0) {
+        this.#hist.recordValueWithCount(v, n);
+        d[v] = 0;
+      }
+    }
+    this.#pending = 0;
+  }
+}
+
 export function encodeHistogram(h: LatencyHistogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }

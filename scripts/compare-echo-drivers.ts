@@ -103,6 +103,10 @@ async function measure(client: string, port: number, conns: number, secs: number
   return JSON.parse(out) as Row;
 }
 
+function pairedText(rs: number[]): string {
+  return `${median(rs).toFixed(2)} (${(rs[0] ?? 0).toFixed(2)}–${(rs[rs.length - 1] ?? 0).toFixed(2)})`;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
@@ -119,14 +123,17 @@ async function compareAgainst(name: string, server: { port: number; stop: () => 
     await server.stop();
   }
   const ref = median((rows.get('c-epoll') ?? []).map((r) => r.opsPerSec));
+  const refRounds = (rows.get('c-epoll') ?? []).map((r) => r.opsPerSec);
+  // Each round's ratio to the C client's run next to it: the noise both saw cancels.
+  const paired = (rs: Row[]): number[] => rs.map((r, i) => r.opsPerSec / (refRounds[i] ?? Number.NaN)).sort((a, b) => a - b);
   process.stdout.write(`\nserver ${name}, ${connections} connections, ${seconds} s × ${rounds} rounds (medians)\n`);
-  process.stdout.write('| client | round trips/s | × C client | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
+  process.stdout.write('| client | round trips/s | × C client | × C, same round: median (min–max) | client CPU % | client CPU µs/op | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n');
   for (const c of CLIENTS) {
     const rs = rows.get(c) ?? [];
     const ops = median(rs.map((r) => r.opsPerSec));
     const usPerOp = median(rs.map((r) => (r.opsPerSec > 0 ? (r.cpuPercent * 1e4) / r.opsPerSec : 0)));
     process.stdout.write(
-      `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
+      `| ${c} | ${Math.round(ops)} | ${(ops / ref).toFixed(2)} | ${pairedText(paired(rs))} | ${median(rs.map((r) => r.cpuPercent)).toFixed(0)} | ${usPerOp.toFixed(1)} | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
     );
   }
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { decodeHistogram } from '../core/latency.js';
+import { decodeHistogram, encodeHistogram, FastHistogram, mergeEncoded, newHistogram, recordUs } from '../core/latency.js';
 import type { DriverOptions } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 import { shareOf } from '../harness/load/load-threads.js';
@@ -56,6 +56,44 @@ describe('the open-loop schedule over threads', () => {
   test('connections are shared out to within one', () => {
     const shares = Array.from({ length: 3 }, (_, k) => shareOf(k, 3, 10));
     assert.deepEqual(shares, [{ first: 0, count: 3 }, { first: 3, count: 3 }, { first: 6, count: 4 }]);
+  });
+});
+
+describe('latency histograms are exact', () => {
+  // Latencies from 1 µs to past the fast path's array (65,536 µs) and the HDR range, fractions included.
+  const samples: number[] = [];
+  let x = 12345;
+  for (let i = 0; i < 20_000; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    samples.push(i % 97 === 0 ? 70_000 + (x % 5_000_000) : (x % 3_000_000) / 37);
+  }
+  samples.push(0.2, 65_535.4, 65_535.6, 65_536, 1e12);
+
+  test("the load recorder's histogram equals recording every value in the HDR histogram", () => {
+    const slow = newHistogram();
+    const fast = new FastHistogram();
+    for (const us of samples) {
+      recordUs(slow, us);
+      fast.recordUs(us);
+    }
+    assert.equal(encodeHistogram(fast.histogram()), encodeHistogram(slow));
+    // Reading it is not the end: later values count too.
+    fast.recordUs(5);
+    recordUs(slow, 5);
+    assert.equal(encodeHistogram(fast.histogram()), encodeHistogram(slow));
+  });
+
+  test('merging per-thread histograms equals one histogram of every value (never an average)', () => {
+    const parts = [new FastHistogram(), new FastHistogram(), new FastHistogram()];
+    const all = newHistogram();
+    samples.forEach((us, i) => {
+      parts[i % 3]?.recordUs(us);
+      recordUs(all, us);
+    });
+    const merged = mergeEncoded(parts.map((p) => encodeHistogram(p.histogram())));
+    assert.equal(merged.totalCount, samples.length);
+    for (const q of [50, 90, 99, 99.9, 100]) assert.equal(merged.getValueAtPercentile(q), all.getValueAtPercentile(q), `p${q}`);
+    assert.equal(encodeHistogram(merged), encodeHistogram(all));
   });
 });
 

@@ -4,7 +4,7 @@
  * ClientRecorder every session reports to, whatever transport runs it.
  */
 import type { ClientRecorder, ClientWorkload } from '../../core/client.js';
-import { encodeHistogram, newHistogram, recordUs, type LatencyHistogram } from '../../core/latency.js';
+import { encodeHistogram, FastHistogram } from '../../core/latency.js';
 import type { ThreadResult } from './load-loop.js';
 import type { LoadWindow } from './window.js';
 
@@ -13,7 +13,7 @@ export class LoadRecorder implements ClientRecorder {
   bytes = 0;
   readonly errors: Record<string, number> = {};
   readonly extra: Record<string, number> = {};
-  readonly hist: LatencyHistogram = newHistogram();
+  readonly #hist = new FastHistogram();
 
   constructor(private readonly window: LoadWindow) {}
 
@@ -29,7 +29,7 @@ export class LoadRecorder implements ClientRecorder {
     if (now < this.window.start || now >= this.window.end) return;
     this.ops++;
     this.bytes += bytes;
-    recordUs(this.hist, (now - start) * 1000);
+    this.#hist.recordUs((now - start) * 1000);
   }
 
   /** A failure; after the window closed, failures are our own teardown and not counted. */
@@ -47,7 +47,7 @@ export class LoadRecorder implements ClientRecorder {
   }
 
   histogram(): string {
-    return encodeHistogram(this.hist);
+    return encodeHistogram(this.#hist.histogram());
   }
 
   /** This thread's result: what was recorded, and the workload's end-of-run counts (`fin`, ClientWorkload.finish). */

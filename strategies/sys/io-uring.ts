@@ -402,6 +402,12 @@ export class IoUring {
   /** struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts; } and the timespec it points at. */
   readonly #waitArg = allocBuffer(24);
   readonly #waitTs = allocBuffer(16);
+  /** The arg's address; it points at #waitTs (sigmask 0), written once. */
+  readonly #waitArgAddr = ((a: Buffer, ts: Buffer): number => {
+    a.fill(0);
+    a.writeBigUInt64LE(BigInt(addressOf(ts)), 16);
+    return addressOf(a);
+  })(this.#waitArg, this.#waitTs);
 
   /**
    * Like submit(true), but waiting at most `timeoutMs` for a completion
@@ -413,15 +419,15 @@ export class IoUring {
     Atomics.store(this.#sqTail, 0, this.#tail);
     const n = (this.#tail - this.#published) >>> 0;
     this.#published = this.#tail;
-    const ms = Math.max(0, timeoutMs);
-    this.#waitTs.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
-    this.#waitTs.writeBigInt64LE(BigInt(Math.round((ms % 1000) * 1e6)), 8);
-    const a = this.#waitArg;
-    a.writeBigUInt64LE(0n, 0);
-    a.writeUInt32LE(0, 8);
-    a.writeUInt32LE(0, 12);
-    a.writeBigUInt64LE(BigInt(addressOf(this.#waitTs)), 16);
-    const rc = Number(this.#enter(NR_IO_URING_ENTER, this.fd, n, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, addressOf(a), 24));
+    // The timespec as two 64-bit halves written as u32 pairs (no BigInt per
+    // wait): the seconds of any wait here fit in 32 bits, nanoseconds always do.
+    const ms = Math.min(Math.max(0, timeoutMs), 3_600_000);
+    const ts = this.#waitTs;
+    ts.writeUInt32LE(Math.floor(ms / 1000) >>> 0, 0);
+    ts.writeUInt32LE(0, 4);
+    ts.writeUInt32LE(Math.min(999_999_999, Math.round((ms % 1000) * 1e6)), 8);
+    ts.writeUInt32LE(0, 12);
+    const rc = Number(this.#enter(NR_IO_URING_ENTER, this.fd, n, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, this.#waitArgAddr, 24));
     return rc < 0 ? -koffi.errno() : rc;
   }
 

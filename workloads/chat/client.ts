@@ -15,7 +15,7 @@
  */
 import type { ClientConn, ClientOptions, ClientRecorder, ClientSession, ClientWorkload } from '../../core/client.js';
 import { GrowBuffer } from '../grow-buffer.js';
-import { ChatLedger, CHAT_DEFAULT_SENDERS, CHAT_MIN_MESSAGE, encodeJoin, encodeMessage, parseLine, type Completed } from './ledger.js';
+import { ChatLedger, CHAT_DEFAULT_SENDERS, CHAT_MIN_MESSAGE, encodeJoin, encodeMessage, parseLine, parseMessage, type Completed, type MessageFields } from './ledger.js';
 
 const NL = 0x0a;
 
@@ -78,7 +78,15 @@ class ChatSession implements ClientSession {
       this.partial.clear();
       off = nl + 1;
     }
+    const last = this.chat.size - 1;
     while (off < bytes.length && this.alive) {
+      // Most lines are whole messages of the known size: check where the
+      // newline must be and parse in place, with no search and no allocation.
+      const end = off + last;
+      if (end < bytes.length && bytes[end] === NL && this.chat.onMessage(this, bytes, off, end, now, this.rec)) {
+        off = end + 1;
+        continue;
+      }
       const nl = bytes.indexOf(NL, off);
       if (nl < 0) {
         this.partial.append(bytes.subarray(off));
@@ -110,6 +118,9 @@ class ChatClient implements ClientWorkload {
   #rec: ClientRecorder | undefined;
   #joined = 0;
   #deliveries = 0;
+  /** The time of the event being handled: what a message it completes is timed at. */
+  #now = 0;
+  readonly #fields: MessageFields = { sender: 0, seq: 0 };
   readonly #completed = (c: Completed): void => {
     this.#complete(c);
   };
@@ -149,12 +160,25 @@ class ChatClient implements ClientWorkload {
     this.send(s, now);
   }
 
+  /** A whole message line `b[start, end)`: delivered and true, or false when it is not one (onLine decides then). */
+  onMessage(s: ChatSession, b: Uint8Array, start: number, end: number, now: number, rec: ClientRecorder): boolean {
+    const m = this.#fields;
+    if (!parseMessage(b, start, end, this.size, m)) return false;
+    this.#deliver(s, m.sender, m.seq, now, rec);
+    return true;
+  }
+
+  #deliver(s: ChatSession, sender: number, seq: number, now: number, rec: ClientRecorder): void {
+    this.#now = now;
+    const outcome = this.#ledger.deliver(s.conn.slot, sender, seq, this.#completed);
+    if (outcome === 'unknown') rec.error('verify');
+    else if (outcome !== 'duplicated' && rec.inWindow(now)) this.#deliveries++;
+  }
+
   onLine(s: ChatSession, b: Uint8Array, start: number, end: number, now: number, rec: ClientRecorder): void {
     const line = parseLine(b, start, end, this.size);
     if (line.kind === 'message') {
-      const outcome = this.#ledger.deliver(s.conn.slot, line.sender, line.seq, this.#completed);
-      if (outcome === 'unknown') rec.error('verify');
-      else if (outcome !== 'duplicated' && rec.inWindow(now)) this.#deliveries++;
+      this.#deliver(s, line.sender, line.seq, now, rec);
     } else if (line.kind === 'join') {
       if (line.client === s.conn.slot && !s.joined) {
         s.joined = true;
@@ -170,13 +194,16 @@ class ChatClient implements ClientWorkload {
 
   leave(s: ChatSession): void {
     if (s.joined) this.#joined--;
+    // onClose carries no time: the clock, read once.
+    this.#now = performance.now();
     this.#ledger.leave(s.conn.slot, this.#completed);
     // The one client the group waited for is gone: the rest may start.
-    if (this.ready()) for (const x of this.#sessions) if (x !== undefined) this.maybeSend(x, performance.now());
+    if (this.ready()) for (const x of this.#sessions) if (x !== undefined) this.maybeSend(x, this.#now);
   }
 
+  /** A message reached its last receiver, at the time of the event that completed it (#now). */
   #complete(c: Completed): void {
-    const now = performance.now();
+    const now = this.#now;
     // The message out, and one copy in at every client that was in the group.
     this.#rec?.complete(c.start, now, this.size * (1 + this.#ledger.live));
     const sender = this.#sessions[c.sender];

@@ -37,6 +37,42 @@ export type ParsedLine =
 
 const BAD: ParsedLine = { kind: 'bad' };
 
+/** The fields of a message line, filled in place by parseMessage (no allocation per line). */
+export interface MessageFields {
+  sender: number;
+  seq: number;
+}
+
+/**
+ * Parse `b[start, end)` (the line without its newline) as a message line of
+ * `size` bytes into `out`: digits, a space, digits, a space, then 'x' to the
+ * end. Every byte is checked, so a corrupted or shortened line is refused.
+ */
+export function parseMessage(b: Uint8Array, start: number, end: number, size: number, out: MessageFields): boolean {
+  let i = start;
+  let v = 0;
+  for (; i < end && i - start < 10; i++) {
+    const c = b[i] ?? 0;
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+  }
+  if (i === start || b[i] !== SPACE) return false;
+  out.sender = v;
+  const q = ++i;
+  v = 0;
+  for (; i < end && i - q < 10; i++) {
+    const c = b[i] ?? 0;
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + (c - 0x30);
+  }
+  if (i === q || b[i] !== SPACE) return false;
+  out.seq = v;
+  // The whole line must be as long as sent, its padding intact.
+  if (end + 1 - start !== Math.max(size, i + 2 - start)) return false;
+  for (let j = i + 1; j < end; j++) if (b[j] !== X) return false;
+  return true;
+}
+
 /** Parse one line, `b[start, end)` without its newline; `size` is the message size. */
 export function parseLine(b: Uint8Array, start: number, end: number, size: number): ParsedLine {
   if (b[start] === H) {
@@ -44,14 +80,8 @@ export function parseLine(b: Uint8Array, start: number, end: number, size: numbe
     const n = parseDigits(b, start + 2, end);
     return n === null || n.end !== end ? BAD : { kind: 'join', client: n.value };
   }
-  const s = parseDigits(b, start, end);
-  if (s === null || b[s.end] !== SPACE) return BAD;
-  const q = parseDigits(b, s.end + 1, end);
-  if (q === null || b[q.end] !== SPACE) return BAD;
-  // The whole line must be as long as sent, padding intact at both ends.
-  if (end + 1 - start !== Math.max(size, q.end + 2 - start)) return BAD;
-  if (q.end + 1 < end && (b[q.end + 1] !== X || b[end - 1] !== X)) return BAD;
-  return { kind: 'message', sender: s.value, seq: q.value };
+  const m: MessageFields = { sender: 0, seq: 0 };
+  return parseMessage(b, start, end, size, m) ? { kind: 'message', sender: m.sender, seq: m.seq } : BAD;
 }
 
 function parseDigits(b: Uint8Array, start: number, end: number): { value: number; end: number } | null {
