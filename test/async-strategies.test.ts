@@ -34,11 +34,21 @@ for (const name of ['sigio', 'io-uring']) {
         slow.on('error', () => undefined);
         const closed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
         const chunk = pattern(64 * 1024, 3);
-        // 16 MiB at most: far beyond the cap plus both socket buffers.
-        for (let i = 0; i < 256 && !slow.destroyed; i++) {
-          if (!slow.write(chunk)) await Promise.race([new Promise((resolve) => slow.once('drain', resolve)), closed]);
-        }
-        await closed;
+        const t0 = performance.now();
+        const writing = (async (): Promise<void> => {
+          // 16 MiB at most: far beyond the cap plus both socket buffers.
+          for (let i = 0; i < 256 && !slow.destroyed; i++) {
+            if (!slow.write(chunk)) await Promise.race([new Promise((resolve) => slow.once('drain', resolve)), closed]);
+          }
+          await closed;
+        })();
+        // Its queued bytes are dropped, so the close is a reset the client sees at once; a
+        // graceful FIN would wait behind megabytes the client never reads (minutes).
+        let timer: NodeJS.Timeout | undefined;
+        const seen = await Promise.race([writing.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15_000)))]);
+        clearTimeout(timer);
+        if (!seen) slow.destroy();
+        assert.ok(seen, `the slow client should see its connection closed within 15 s (waited ${Math.round(performance.now() - t0)} ms)`);
         const msg = pattern(10_000, 8);
         const reply = readBytes(good, msg.length);
         good.write(msg);

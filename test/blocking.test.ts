@@ -440,15 +440,27 @@ describe('blocking: prestarted threads', () => {
     });
   });
 
-  test('close() in the middle of the prestart is bounded, and listen() settles', async () => {
-    const server = prestarted(8, { maxThreads: 16 });
-    const listening = server.listen('127.0.0.1', 0).then(
-      () => 'resolved',
-      () => 'rejected',
-    );
-    // Threads are starting (and some loading koffi, behind the gate) now.
-    await closeBounded(server);
-    const outcome = await Promise.race([listening, new Promise((r) => setTimeout(() => r('pending'), 10_000))]);
-    assert.notEqual(outcome, 'pending', 'listen() should settle once close() has run');
-  });
+  // close() at three points of listen(): before its socket exists, while threads start, and once listening.
+  for (const { name, afterMs } of [
+    { name: 'at once', afterMs: -1 },
+    { name: 'in the middle of the prestart', afterMs: 0 },
+    { name: 'once threads load', afterMs: 150 },
+  ]) {
+    test(`close() ${name} is bounded, listen() settles, and no thread is left behind`, { skip: linux ? false : 'reads /proc' }, async () => {
+      const before = await settledThreads();
+      const server = prestarted(8, { maxThreads: 16 });
+      const listening = server.listen('127.0.0.1', 0).then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      if (afterMs >= 0) await new Promise((r) => setTimeout(r, afterMs));
+      await closeBounded(server);
+      const outcome = await Promise.race([listening, new Promise((r) => setTimeout(() => r('pending'), 10_000))]);
+      assert.notEqual(outcome, 'pending', 'listen() should settle once close() has run');
+      // Closed before its socket existed, a server must not start its acceptor and pool afterwards.
+      if (afterMs < 0) assert.equal(outcome, 'rejected', 'listen() after close() has begun rejects');
+      // A thread left in accept(2) or in the pool would keep the process alive after the suite.
+      assert.ok(await until(() => threadsOf(process.pid) <= before, 10_000), `threads should fall back to ${before}, have ${threadsOf(process.pid)}`);
+    });
+  }
 });

@@ -60,6 +60,15 @@ function options(connections: number, protocol: ClientOptions['protocol'], openL
   return { connections, first: 0, count: connections, openLoop, protocol, host: '127.0.0.1', port: 8080 };
 }
 
+/** One session of `w` on slot 0, opened, with its fake connection and recorder. */
+function openSession(w: ClientWorkload): { conn: FakeConn; rec: FakeRecorder; s: ClientSession } {
+  const conn = new FakeConn(0);
+  const rec = new FakeRecorder();
+  const s = w.session(conn, rec);
+  s.onOpen(0);
+  return { conn, rec, s };
+}
+
 /** `bytes` fed in two pieces split at `at`. */
 function feedSplit(s: ClientSession, bytes: Buffer, at: number, now: number): void {
   if (at > 0) s.onData(bytes.subarray(0, at), now);
@@ -68,14 +77,7 @@ function feedSplit(s: ClientSession, bytes: Buffer, at: number, now: number): vo
 
 describe('echo ClientSession', () => {
   const SIZE = 64;
-  const open = (openLoop = false): { conn: FakeConn; rec: FakeRecorder; s: ClientSession } => {
-    const w = echoClient(options(1, { messageSize: SIZE }, openLoop));
-    const conn = new FakeConn(0);
-    const rec = new FakeRecorder();
-    const s = w.session(conn, rec);
-    s.onOpen(0);
-    return { conn, rec, s };
-  };
+  const open = (openLoop = false): ReturnType<typeof openSession> => openSession(echoClient(options(1, { messageSize: SIZE }, openLoop)));
 
   test('closed loop: the echo split at every byte completes one op timed from its send, then the next goes out', () => {
     for (let at = 0; at <= SIZE; at++) {
@@ -270,14 +272,8 @@ describe('http ClientSession', () => {
       connection: o.connection ?? 'keep-alive',
       date: 'Wed, 02 Dec 2026 08:00:00 GMT',
     });
-  const open = (spec?: unknown): { conn: FakeConn; rec: FakeRecorder; s: ClientSession } => {
-    const w = httpClient({ ...options(1, { pipelining: 1 }), ...(spec === undefined ? {} : { clientSpec: spec }) });
-    const conn = new FakeConn(0);
-    const rec = new FakeRecorder();
-    const s = w.session(conn, rec);
-    s.onOpen(0);
-    return { conn, rec, s };
-  };
+  const open = (spec?: unknown): ReturnType<typeof openSession> =>
+    openSession(httpClient({ ...options(1, { pipelining: 1 }), ...(spec === undefined ? {} : { clientSpec: spec }) }));
 
   test('the page split at every byte completes one request, then the next goes out', () => {
     const res = response();

@@ -349,6 +349,14 @@ export function createBlockingServer(spec: ProtocolSpec, opts: StrategyOptions):
       // Blocking listener: the acceptor sleeps in accept(2). SysError
       // (code EADDRINUSE …) becomes a one-line message in `serve`.
       const l = await listenTcp(host, port, opts, { blocking: true });
+      // close() ran while the socket was being made: it found nothing to
+      // stop, so nothing may start now (an acceptor started after it would
+      // sleep in accept(2) on a listener no one shuts down, and keep the
+      // process alive).
+      if (table.stopping) {
+        closeFd(l.fd);
+        throw new Error('blocking: the server was closed while it was starting');
+      }
       listenFd = l.fd;
       pool = new Piscina<ConnectionTask, ConnectionResult>({
         filename: CONNECTION_URL,

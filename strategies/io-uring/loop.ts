@@ -162,6 +162,8 @@ class UringConn extends SessionSlot {
   }
 
   protected release(): void {
+    // Bytes still queued are dropped by this close: reset, do not linger.
+    if (this.queued > 0) sys.resetOnClose(this.fd);
     this.outLen = 0;
     this.wireOff = this.wireLen = 0;
     // shutdown() completes the armed multishot RECV (with 0) and any SEND in

@@ -149,6 +149,8 @@ export class Connection extends SessionSlot {
   }
 
   protected release(): void {
+    // Bytes still queued are dropped by this close: reset, do not linger.
+    if (this.#queued > 0) sys.resetOnClose(this.fd);
     this.#queue.length = 0;
     this.#queued = 0;
     this.#engine.interest.remove(this);

@@ -37,6 +37,7 @@ export const SO_SNDBUF = linux ? 7 : 0x1001;
 export const SO_RCVBUF = linux ? 8 : 0x1002;
 export const SO_RCVTIMEO = linux ? 20 : 0x1006;
 export const SO_SNDTIMEO = linux ? 21 : 0x1005;
+export const SO_LINGER = linux ? 13 : 0x0080;
 /** BSD only: the per-socket way to avoid SIGPIPE (no MSG_NOSIGNAL there). */
 export const SO_NOSIGPIPE = PLATFORM === 'darwin' ? 0x1022 : 0;
 export const IPPROTO_TCP = 6;

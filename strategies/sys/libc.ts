@@ -43,6 +43,7 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
   SO_ERROR,
+  SO_LINGER,
   SO_NOSIGPIPE,
   SO_REUSEADDR,
   SO_SNDBUF,
@@ -179,6 +180,10 @@ const intBuf = allocBuffer(4);
 const lenBuf = allocBuffer(4);
 const addrBuf = allocBuffer(128);
 const timevalBuf = allocBuffer(16);
+/** struct linger { int l_onoff; int l_linger; }: on, 0 s. */
+const lingerZero = allocBuffer(8);
+lingerZero.writeInt32LE(1, 0);
+lingerZero.writeInt32LE(0, 4);
 const timespecBuf = allocBuffer(16);
 const fdsBuf = allocBuffer(8);
 const epollEvBuf = allocBuffer(EPOLL_EVENT_SIZE);
@@ -260,6 +265,19 @@ export function setsockoptTimeout(fd: number, name: number, ms: number): void {
   // tv_usec is a long on Linux and an int (then padding) on macOS: LE either way.
   timevalBuf.writeInt32LE((ms % 1000) * 1000, 8);
   check('setsockopt', c_setsockopt(fd, SOL_SOCKET, name, addressOf(timevalBuf), 16) as number);
+}
+
+/**
+ * SO_LINGER {on, 0}: the socket's last close() resets the connection (RST)
+ * and drops whatever the kernel still holds to send. For a close that drops
+ * queued bytes anyway (a slow consumer cut off, a failed socket): a
+ * graceful FIN would sit behind those bytes, and with a peer that never
+ * reads, the orphaned socket keeps them in kernel memory for minutes while
+ * the peer is never told.
+ */
+export function resetOnClose(fd: number): boolean {
+  // Best effort, never a throw: the caller is closing the socket either way.
+  return (c_setsockopt(fd, SOL_SOCKET, SO_LINGER, addressOf(lingerZero), 8) as number) === 0;
 }
 
 export function setNoDelay(fd: number): void {

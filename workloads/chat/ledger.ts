@@ -49,24 +49,13 @@ export interface MessageFields {
  * end. Every byte is checked, so a corrupted or shortened line is refused.
  */
 export function parseMessage(b: Uint8Array, start: number, end: number, size: number, out: MessageFields): boolean {
-  let i = start;
-  let v = 0;
-  for (; i < end && i - start < 10; i++) {
-    const c = b[i] ?? 0;
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-  }
+  let i = scanDigits(b, start, end);
   if (i === start || b[i] !== SPACE) return false;
-  out.sender = v;
-  const q = ++i;
-  v = 0;
-  for (; i < end && i - q < 10; i++) {
-    const c = b[i] ?? 0;
-    if (c < 0x30 || c > 0x39) break;
-    v = v * 10 + (c - 0x30);
-  }
+  out.sender = scanned;
+  const q = i + 1;
+  i = scanDigits(b, q, end);
   if (i === q || b[i] !== SPACE) return false;
-  out.seq = v;
+  out.seq = scanned;
   // The whole line must be as long as sent, its padding intact.
   if (end + 1 - start !== Math.max(size, i + 2 - start)) return false;
   for (let j = i + 1; j < end; j++) if (b[j] !== X) return false;
@@ -77,23 +66,27 @@ export function parseMessage(b: Uint8Array, start: number, end: number, size: nu
 export function parseLine(b: Uint8Array, start: number, end: number, size: number): ParsedLine {
   if (b[start] === H) {
     if (b[start + 1] !== SPACE) return BAD;
-    const n = parseDigits(b, start + 2, end);
-    return n === null || n.end !== end ? BAD : { kind: 'join', client: n.value };
+    const e = scanDigits(b, start + 2, end);
+    return e === start + 2 || e !== end ? BAD : { kind: 'join', client: scanned };
   }
   const m: MessageFields = { sender: 0, seq: 0 };
   return parseMessage(b, start, end, size, m) ? { kind: 'message', sender: m.sender, seq: m.seq } : BAD;
 }
 
-function parseDigits(b: Uint8Array, start: number, end: number): { value: number; end: number } | null {
+/** The value of the digits scanDigits read last (one slot for the module: no object per call). */
+let scanned = 0;
+
+/** Read up to 10 digits of b[start, end): returns the index after them (start: there were none); their value is in `scanned`. */
+function scanDigits(b: Uint8Array, start: number, end: number): number {
   let v = 0;
   let i = start;
-  while (i < end && i - start < 10) {
+  for (; i < end && i - start < 10; i++) {
     const c = b[i] ?? 0;
     if (c < 0x30 || c > 0x39) break;
     v = v * 10 + (c - 0x30);
-    i++;
   }
-  return i === start ? null : { value: v, end: i };
+  scanned = v;
+  return i;
 }
 
 /** What one receiver has seen of one sender. */
