@@ -1,7 +1,10 @@
 /**
  * Our native HTTP driver and autocannon must measure the same server alike:
- * libuv × http with --work-us 200 (≤ 5k req/s, slower than either driver),
- * both closed loop at 10 connections, within 15% of each other.
+ * libuv × http with --work-us 1000 (≤ 1k req/s, far slower than either
+ * driver), both closed loop at 10 connections, within 15% of each other.
+ * The server is that slow so the drivers' own CPU, which differs (autocannon
+ * spends more per request), stays too small to take the server's share of a
+ * core on a loaded machine: at 5k req/s a CPU hog beside it skewed the ratio.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -12,7 +15,7 @@ import { DEFAULT_TRANSPORT } from '../helpers/transports.js';
 
 let served: ServedProcess | undefined;
 before(async () => {
-  served = await startServe('libuv', 'http', ['--work-us', '200']);
+  served = await startServe('libuv', 'http', ['--work-us', '1000']);
 });
 after(async () => {
   await served?.stop();
@@ -45,8 +48,8 @@ test('native and autocannon agree within 15% on a server slower than both', asyn
   }
   const a = rate.native.ops / rate.native.sec;
   const b = rate.autocannon.ops / rate.autocannon.sec;
-  // The server caps both: at most 1e6/200 = 5000 req/s on one core.
-  assert.ok(a <= 5200 && b <= 5200, `both rates must be server-bound (≤ 5.2k/s): native ${a.toFixed(0)}, autocannon ${b.toFixed(0)}`);
+  // The server caps both: at most 1e6/1000 = 1000 req/s on one core.
+  assert.ok(a <= 1040 && b <= 1040, `both rates must be server-bound (≤ 1.04k/s): native ${a.toFixed(0)}, autocannon ${b.toFixed(0)}`);
   const ratio = a / b;
   assert.ok(ratio > 0.85 && ratio < 1 / 0.85, `native ${a.toFixed(0)} req/s vs autocannon ${b.toFixed(0)} req/s: ratio ${ratio.toFixed(3)} outside 15%`);
 });
