@@ -252,8 +252,13 @@ describe('blocking: shared connection table', () => {
       const slow = await connect(port);
       const fast = await connect(port);
       try {
+        // Both have threads (and are Hub members) before the flood: each has
+        // answered once. A connect alone does not prove it: the server may
+        // not have accepted it yet (seen beside a CPU hog).
+        const r0 = readBytes(slow, 'size N\n'.length, 30_000);
+        slow.write('size?\n');
+        await r0;
         slow.pause();
-        // Both have threads (and are Hub members) before the flood.
         const r1 = readBytes(fast, 'size 2\n'.length, 30_000);
         fast.write('size?\n');
         assert.equal((await r1).toString(), 'size 2\n', 'both connections should be Hub members');

@@ -1,0 +1,120 @@
+/**
+ * Side-by-side client cost of the chat load transports against the same
+ * server, in one run: how much CPU the load side spends per delivery (one
+ * message reaching one client) on io_uring, on the Selector layer and on
+ * node:net. Rounds are interleaved so machine noise hits every transport
+ * alike; each round's ratio to node:net in the same round is printed, with
+ * the median. Server pinned to CPU 0, every client to CPU 1 (as bench does
+ * on 2 cores).
+ *
+ *   node dist/scripts/compare-chat-drivers.js [STRATEGY=io-uring] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3]
+ *
+ * The CPU is the load process's own (user + system) over the measured
+ * window only, so connecting and joining are not in it.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
+import { runDriver } from '../harness/load/drivers.js';
+import { startServerProcess, stopServer } from '../harness/server-process.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const CLIENTS = ['uring', 'selector', 'net'] as const;
+
+interface Row {
+  opsPerSec: number;
+  deliveriesPerSec: number;
+  cpuSec: number;
+  deliveries: number;
+  errors: number;
+}
+
+/** Child mode: run one chat load, print one JSON line. */
+async function runClient(name: string, port: number, connections: number, seconds: number): Promise<void> {
+  let c0 = process.cpuUsage();
+  let cpuSec = 0;
+  const opts: DriverOptions = {
+    host: '127.0.0.1',
+    port,
+    connections,
+    warmupSec: 1,
+    durationSec: seconds,
+    timeoutMs: 5000,
+    connectConcurrency: 500,
+    connectTimeoutMs: 30_000,
+    protocol: { messageSize: 64 },
+    onPhase: (p) => {
+      if (p === 'measuring') c0 = process.cpuUsage();
+      if (p === 'draining') {
+        const d = process.cpuUsage(c0);
+        cpuSec = (d.user + d.system) / 1e6;
+      }
+    },
+  };
+  const r: DriverResult = await runDriver('chat', { ...opts, tcpDriver: name });
+  const deliveries = r.extra['deliveries'] ?? 0;
+  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+  const row: Row = { opsPerSec: r.ops / r.windowSec, deliveriesPerSec: deliveries / r.windowSec, cpuSec, deliveries, errors };
+  process.stdout.write(JSON.stringify(row) + '\n');
+}
+
+function runPinned(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', process.execPath, SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`client exited ${code}`))));
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+const usPerDelivery = (r: Row): number => (r.deliveries > 0 ? (1e6 * r.cpuSec) / r.deliveries : Number.NaN);
+
+async function main(): Promise<void> {
+  const [strategy = 'io-uring', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
+  const started = await startServerProcess({
+    strategy,
+    workload: 'chat',
+    options: {},
+    host: '127.0.0.1',
+    cpus: '0',
+    strategyOptions: {},
+    readyMs: 60_000,
+    pollMs: 5000,
+    stopMs: 5000,
+  });
+  if (!started.ok) throw new Error(`${strategy}: ${started.reason}`);
+  const srv = started.server;
+  const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
+  try {
+    for (let i = 0; i < Number(rounds); i++) {
+      for (const c of CLIENTS) {
+        const out = await runPinned(['--client', c, String(srv.port), connections, seconds]);
+        rows.get(c)?.push(JSON.parse(out) as Row);
+      }
+    }
+  } finally {
+    await stopServer(srv);
+  }
+  const ref = rows.get('net') ?? [];
+  process.stdout.write(`\nchat on ${strategy}, ${connections} clients, ${seconds} s × ${rounds} rounds (medians)\n`);
+  process.stdout.write('| client | messages/s | deliveries/s | client CPU µs/delivery | × node:net, same round: median (each round) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
+  for (const c of CLIENTS) {
+    const rs = rows.get(c) ?? [];
+    const ratios = rs.map((r, i) => usPerDelivery(r) / usPerDelivery(ref[i] ?? r));
+    process.stdout.write(
+      `| ${c} | ${Math.round(median(rs.map((r) => r.opsPerSec)))} | ${Math.round(median(rs.map((r) => r.deliveriesPerSec)))} | ${median(rs.map(usPerDelivery)).toFixed(2)} | ${median(ratios).toFixed(2)} (${ratios.map((x) => x.toFixed(2)).join(', ')}) | ${rs.reduce((a, r) => a + r.errors, 0)} |\n`,
+    );
+  }
+}
+
+if (process.argv[2] === '--client') {
+  await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
+} else {
+  await main();
+}
