@@ -12,11 +12,9 @@
  * The CPU is the load process's own (user + system) over the measured
  * window only, so connecting and joining are not in it.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
-import { runDriver } from '../harness/load/drivers.js';
 import { startServerProcess, stopServer } from '../harness/server-process.js';
+import { measuredRun, median, runPinned } from './yardstick.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const CLIENTS = ['uring', 'selector', 'net'] as const;
@@ -31,46 +29,10 @@ interface Row {
 
 /** Child mode: run one chat load, print one JSON line. */
 async function runClient(name: string, port: number, connections: number, seconds: number): Promise<void> {
-  let c0 = process.cpuUsage();
-  let cpuSec = 0;
-  const opts: DriverOptions = {
-    host: '127.0.0.1',
-    port,
-    connections,
-    warmupSec: 1,
-    durationSec: seconds,
-    timeoutMs: 5000,
-    connectConcurrency: 500,
-    connectTimeoutMs: 30_000,
-    protocol: { messageSize: 64 },
-    onPhase: (p) => {
-      if (p === 'measuring') c0 = process.cpuUsage();
-      if (p === 'draining') {
-        const d = process.cpuUsage(c0);
-        cpuSec = (d.user + d.system) / 1e6;
-      }
-    },
-  };
-  const r: DriverResult = await runDriver('chat', { ...opts, tcpDriver: name });
+  const { r, cpuSec, errors } = await measuredRun('chat', name, port, connections, seconds);
   const deliveries = r.extra['deliveries'] ?? 0;
-  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   const row: Row = { opsPerSec: r.ops / r.windowSec, deliveriesPerSec: deliveries / r.windowSec, cpuSec, deliveries, errors };
   process.stdout.write(JSON.stringify(row) + '\n');
-}
-
-function runPinned(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', process.execPath, SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (out += d));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`client exited ${code}`))));
-  });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 const usPerDelivery = (r: Row): number => (r.deliveries > 0 ? (1e6 * r.cpuSec) / r.deliveries : Number.NaN);
@@ -94,7 +56,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < Number(rounds); i++) {
       for (const c of CLIENTS) {
-        const out = await runPinned(['--client', c, String(srv.port), connections, seconds]);
+        const out = await runPinned(process.execPath, [SELF, '--client', c, String(srv.port), connections, seconds]);
         rows.get(c)?.push(JSON.parse(out) as Row);
       }
     }

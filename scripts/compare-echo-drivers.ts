@@ -13,9 +13,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DriverOptions, DriverResult } from '../harness/load/driver.js';
 import { startServerProcess, stopServer } from '../harness/server-process.js';
-import { runDriver } from '../harness/load/drivers.js';
+import { measuredRun, median, runPinned } from './yardstick.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
@@ -32,29 +31,8 @@ interface Row {
 
 /** Child mode: run one JS driver, print one JSON line. */
 async function runClient(name: string, port: number, connections: number, seconds: number): Promise<void> {
-  let c0 = process.cpuUsage();
-  let cpu = 0;
-  const opts: DriverOptions = {
-    host: '127.0.0.1',
-    port,
-    connections,
-    warmupSec: 1,
-    durationSec: seconds,
-    timeoutMs: 5000,
-    connectConcurrency: 500,
-    connectTimeoutMs: 30_000,
-    protocol: { messageSize: 64 },
-    onPhase: (p) => {
-      if (p === 'measuring') c0 = process.cpuUsage();
-      if (p === 'draining') {
-        const d = process.cpuUsage(c0);
-        cpu = (d.user + d.system) / 1e6;
-      }
-    },
-  };
-  const r: DriverResult = await runDriver('echo', { ...opts, tcpDriver: name });
-  const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
-  const row: Row = { opsPerSec: r.ops / r.windowSec, cpuPercent: (100 * cpu) / r.windowSec, errors };
+  const { r, cpuSec, errors } = await measuredRun('echo', name, port, connections, seconds);
+  const row: Row = { opsPerSec: r.ops / r.windowSec, cpuPercent: (100 * cpuSec) / r.windowSec, errors };
   process.stdout.write(JSON.stringify(row) + '\n');
 }
 
@@ -84,16 +62,6 @@ async function startCServer(): Promise<{ port: number; stop: () => void }> {
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
-function runPinned(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (out += d));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
-  });
-}
-
 async function measure(client: string, port: number, conns: number, secs: number): Promise<Row> {
   if (client === 'c-epoll') {
     const out = await runPinned(C_BIN, ['127.0.0.1', String(port), String(conns), String(secs), '64', '1']);
@@ -105,11 +73,6 @@ async function measure(client: string, port: number, conns: number, secs: number
 
 function pairedText(rs: number[]): string {
   return `${median(rs).toFixed(2)} (${(rs[0] ?? 0).toFixed(2)}–${(rs[rs.length - 1] ?? 0).toFixed(2)})`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 /** Every client against one server, rounds interleaved; prints the medians. */

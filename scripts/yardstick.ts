@@ -1,0 +1,51 @@
+/**
+ * What the driver comparison scripts share: one load run in a child
+ * process pinned to CPU 1 (the server has CPU 0, as bench does on 2
+ * cores), with the load process's own CPU over the measured window only,
+ * and the median the scripts print.
+ */
+import { spawn } from 'node:child_process';
+import type { DriverResult } from '../harness/load/driver.js';
+import { runDriver } from '../harness/load/drivers.js';
+
+/** One load run: its result and the process's user + system CPU seconds inside the window. */
+export async function measuredRun(workload: string, tcpDriver: string, port: number, connections: number, seconds: number): Promise<{ r: DriverResult; cpuSec: number; errors: number }> {
+  let c0 = process.cpuUsage();
+  let cpuSec = 0;
+  const r = await runDriver(workload, {
+    host: '127.0.0.1',
+    port,
+    connections,
+    warmupSec: 1,
+    durationSec: seconds,
+    timeoutMs: 5000,
+    connectConcurrency: 500,
+    connectTimeoutMs: 30_000,
+    protocol: { messageSize: 64 },
+    tcpDriver,
+    onPhase: (p) => {
+      if (p === 'measuring') c0 = process.cpuUsage();
+      if (p === 'draining') {
+        const d = process.cpuUsage(c0);
+        cpuSec = (d.user + d.system) / 1e6;
+      }
+    },
+  });
+  return { r, cpuSec, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
+}
+
+/** Run `cmd args` on CPU 1; resolves with its stdout once it exits 0. */
+export function runPinned(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', cmd, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
