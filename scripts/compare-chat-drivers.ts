@@ -7,7 +7,11 @@
  * the median. Server pinned to CPU 0, every client to CPU 1 (as bench does
  * on 2 cores).
  *
- *   node dist/scripts/compare-chat-drivers.js [STRATEGY=io-uring] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3]
+ *   node dist/scripts/compare-chat-drivers.js [STRATEGY=io-uring] [CONNECTIONS=100] [SECONDS=3] [ROUNDS=3] [RATE=0]
+ *
+ * RATE 0 is closed loop: each transport runs as fast as it can, so a
+ * faster one also reads smaller batches. A RATE in messages/s (open loop,
+ * below every transport's ceiling) gives each the same work to do.
  *
  * The CPU is the load process's own (user + system) over the measured
  * window only, so connecting and joining are not in it.
@@ -28,8 +32,8 @@ interface Row {
 }
 
 /** Child mode: run one chat load, print one JSON line. */
-async function runClient(name: string, port: number, connections: number, seconds: number): Promise<void> {
-  const { r, cpuSec, errors } = await measuredRun('chat', name, port, connections, seconds);
+async function runClient(name: string, port: number, connections: number, seconds: number, rate: number): Promise<void> {
+  const { r, cpuSec, errors } = await measuredRun('chat', name, port, connections, seconds, rate);
   const deliveries = r.extra['deliveries'] ?? 0;
   const row: Row = { opsPerSec: r.ops / r.windowSec, deliveriesPerSec: deliveries / r.windowSec, cpuSec, deliveries, errors };
   process.stdout.write(JSON.stringify(row) + '\n');
@@ -38,7 +42,7 @@ async function runClient(name: string, port: number, connections: number, second
 const usPerDelivery = (r: Row): number => (r.deliveries > 0 ? (1e6 * r.cpuSec) / r.deliveries : Number.NaN);
 
 async function main(): Promise<void> {
-  const [strategy = 'io-uring', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
+  const [strategy = 'io-uring', connections = '100', seconds = '3', rounds = '3', rate = '0'] = process.argv.slice(2);
   const started = await startServerProcess({
     strategy,
     workload: 'chat',
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < Number(rounds); i++) {
       for (const c of CLIENTS) {
-        const out = await runPinned(process.execPath, [SELF, '--client', c, String(srv.port), connections, seconds]);
+        const out = await runPinned(process.execPath, [SELF, '--client', c, String(srv.port), connections, seconds, rate]);
         rows.get(c)?.push(JSON.parse(out) as Row);
       }
     }
@@ -64,7 +68,7 @@ async function main(): Promise<void> {
     await stopServer(srv);
   }
   const ref = rows.get('net') ?? [];
-  process.stdout.write(`\nchat on ${strategy}, ${connections} clients, ${seconds} s × ${rounds} rounds (medians)\n`);
+  process.stdout.write(`\nchat on ${strategy}, ${connections} clients, ${Number(rate) > 0 ? `open loop at ${rate} messages/s` : 'closed loop'}, ${seconds} s × ${rounds} rounds (medians)\n`);
   process.stdout.write('| client | messages/s | deliveries/s | client CPU µs/delivery | × node:net, same round: median (each round) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
   for (const c of CLIENTS) {
     const rs = rows.get(c) ?? [];
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--client') {
-  await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
+  await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]), Number(process.argv[7] ?? 0));
 } else {
   await main();
 }

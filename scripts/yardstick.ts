@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import type { DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 
-/** One load run: its result and the process's user + system CPU seconds inside the window. */
-export async function measuredRun(workload: string, tcpDriver: string, port: number, connections: number, seconds: number): Promise<{ r: DriverResult; cpuSec: number; errors: number }> {
+/** One load run (closed loop, or open loop at `rate` ops/s): its result and the process's user + system CPU seconds inside the window. */
+export async function measuredRun(workload: string, tcpDriver: string, port: number, connections: number, seconds: number, rate = 0): Promise<{ r: DriverResult; cpuSec: number; errors: number }> {
   let c0 = process.cpuUsage();
   let cpuSec = 0;
   const r = await runDriver(workload, {
@@ -23,6 +23,7 @@ export async function measuredRun(workload: string, tcpDriver: string, port: num
     connectTimeoutMs: 30_000,
     protocol: { messageSize: 64 },
     tcpDriver,
+    ...(rate > 0 ? { rate } : {}),
     onPhase: (p) => {
       if (p === 'measuring') c0 = process.cpuUsage();
       if (p === 'draining') {
