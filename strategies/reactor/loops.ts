@@ -24,6 +24,15 @@ import type { ReactorWorkerData } from './entry.js';
 const TICK_MS = 1000;
 /** After EMFILE, how long the listener is left unwatched. */
 const ACCEPT_PAUSE_MS = 100;
+/**
+ * Busypoll: accept batches per pass. One batch per pass made the accept
+ * phase quadratic: with thousands of connections queued, each batch waited
+ * for a scan of every connection accepted so far, and a cell's last (its
+ * active) connections were still queued when its window opened. 16 batches
+ * drain a queue of thousands in a few passes, still bounded so a connect
+ * storm cannot stop the scan.
+ */
+const BUSYPOLL_ACCEPT_BATCHES = 16;
 
 export function selectorLoop(kind: SelectorKind, d: ReactorWorkerData, hooks: LoopHooks, protocol: Protocol): ServerCounters {
   const control = new Int32Array(d.control);
@@ -114,7 +123,11 @@ export function busyPollLoop(d: ReactorWorkerData, hooks: LoopHooks, protocol: P
   let pass = 0;
   let resumeAccept = 0;
   while (Atomics.load(control, CONTROL_STOP) === 0) {
-    if (resumeAccept === 0 && engine.acceptBatch(d.listenFd) === 'pause') resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
+    for (let b = 0; resumeAccept === 0 && b < BUSYPOLL_ACCEPT_BATCHES; b++) {
+      const r = engine.acceptBatch(d.listenFd);
+      if (r === 'pause') resumeAccept = Date.now() + ACCEPT_PAUSE_MS;
+      if (r !== 'more') break;
+    }
     // Backwards, so a connection closing mid-pass (swapped with the last,
     // already visited) does not make us skip one.
     for (let i = conns.length - 1; i >= 0; i--) {
