@@ -18,7 +18,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, stopServer } from '../harness/server-process.js';
-import { measuredRun, median, runPinned } from './yardstick.js';
+import { nonNegativeInt, positiveInt } from '../harness/options.js';
+import { measuredRun, median, runPinned, runScript } from './yardstick.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const CLIENTS = ['uring', 'selector', 'net'] as const;
@@ -42,7 +43,11 @@ async function runClient(name: string, port: number, connections: number, second
 const usPerDelivery = (r: Row): number => (r.deliveries > 0 ? (1e6 * r.cpuSec) / r.deliveries : Number.NaN);
 
 async function main(): Promise<void> {
-  const [strategy = 'io-uring', connections = '100', seconds = '3', rounds = '3', rate = '0'] = process.argv.slice(2);
+  const [strategy = 'io-uring', a1 = '100', a2 = '3', a3 = '3', a4 = '0'] = process.argv.slice(2);
+  const connections = positiveInt('CONNECTIONS', a1);
+  const seconds = positiveInt('SECONDS', a2);
+  const rounds = positiveInt('ROUNDS', a3);
+  const rate = nonNegativeInt('RATE', a4);
   const started = await startServerProcess({
     strategy,
     workload: 'chat',
@@ -58,9 +63,9 @@ async function main(): Promise<void> {
   const srv = started.server;
   const rows = new Map<string, Row[]>(CLIENTS.map((c) => [c, []]));
   try {
-    for (let i = 0; i < Number(rounds); i++) {
+    for (let i = 0; i < rounds; i++) {
       for (const c of CLIENTS) {
-        const out = await runPinned(process.execPath, [SELF, '--client', c, String(srv.port), connections, seconds, rate]);
+        const out = await runPinned(process.execPath, [SELF, '--client', c, String(srv.port), String(connections), String(seconds), String(rate)]);
         rows.get(c)?.push(JSON.parse(out) as Row);
       }
     }
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     await stopServer(srv);
   }
   const ref = rows.get('net') ?? [];
-  process.stdout.write(`\nchat on ${strategy}, ${connections} clients, ${Number(rate) > 0 ? `open loop at ${rate} messages/s` : 'closed loop'}, ${seconds} s × ${rounds} rounds (medians)\n`);
+  process.stdout.write(`\nchat on ${strategy}, ${connections} clients, ${rate > 0 ? `open loop at ${rate} messages/s` : 'closed loop'}, ${seconds} s × ${rounds} rounds (medians)\n`);
   process.stdout.write('| client | messages/s | deliveries/s | client CPU µs/delivery | × node:net, same round: median (each round) | errors |\n| --- | ---: | ---: | ---: | ---: | ---: |\n');
   for (const c of CLIENTS) {
     const rs = rows.get(c) ?? [];
@@ -82,5 +87,5 @@ async function main(): Promise<void> {
 if (process.argv[2] === '--client') {
   await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]), Number(process.argv[7] ?? 0));
 } else {
-  await main();
+  await runScript('compare-chat-drivers', main);
 }

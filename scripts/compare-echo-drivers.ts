@@ -14,7 +14,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, stopServer } from '../harness/server-process.js';
-import { measuredRun, median, runPinned } from './yardstick.js';
+import { positiveInt } from '../harness/options.js';
+import { measuredRun, median, runPinned, runScript } from './yardstick.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const C_SRC = fileURLToPath(new URL('../../scripts/c-echo-client.c', import.meta.url));
@@ -102,11 +103,14 @@ async function compareAgainst(name: string, server: { port: number; stop: () => 
 }
 
 async function main(): Promise<void> {
-  const [strategies = 'c,epoll', connections = '100', seconds = '3', rounds = '3'] = process.argv.slice(2);
+  const [strategies = 'c,epoll', a1 = '100', a2 = '3', a3 = '3'] = process.argv.slice(2);
+  const connections = positiveInt('CONNECTIONS', a1);
+  const seconds = positiveInt('SECONDS', a2);
+  const rounds = positiveInt('ROUNDS', a3);
   compileC();
   for (const strategy of strategies.split(',')) {
     if (strategy === 'c') {
-      await compareAgainst('c (scripts/c-echo-server.c)', await startCServer(), Number(connections), Number(seconds), Number(rounds));
+      await compareAgainst('c (scripts/c-echo-server.c)', await startCServer(), connections, seconds, rounds);
       continue;
     }
     const started = await startServerProcess({
@@ -115,19 +119,19 @@ async function main(): Promise<void> {
       options: {},
       host: '127.0.0.1',
       cpus: '0',
-      strategyOptions: { prestart: Number(connections) },
+      strategyOptions: { prestart: connections },
       readyMs: 60_000,
       pollMs: 5000,
       stopMs: 5000,
     });
     if (!started.ok) throw new Error(`${strategy}: ${started.reason}`);
     const srv = started.server;
-    await compareAgainst(strategy, { port: srv.port, stop: () => stopServer(srv) }, Number(connections), Number(seconds), Number(rounds));
+    await compareAgainst(strategy, { port: srv.port, stop: () => stopServer(srv) }, connections, seconds, rounds);
   }
 }
 
 if (process.argv[2] === '--client') {
   await runClient(process.argv[3] ?? '', Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
 } else {
-  await main();
+  await runScript('compare-echo-drivers', main);
 }

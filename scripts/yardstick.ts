@@ -2,9 +2,10 @@
  * What the driver comparison scripts share: one load run in a child
  * process pinned to CPU 1 (the server has CPU 0, as bench does on 2
  * cores), with the load process's own CPU over the measured window only,
- * and the median the scripts print.
+ * the median the scripts print, and how a script ends on an error.
  */
 import { spawn } from 'node:child_process';
+import { UsageError } from '../core/errors.js';
 import type { DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 
@@ -49,4 +50,14 @@ export function runPinned(cmd: string, args: string[]): Promise<string> {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/** Run a script's main; any failure ends it with one line on stderr (exit 2 for bad arguments, 1 otherwise). */
+export async function runScript(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
 }
