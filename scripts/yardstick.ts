@@ -9,10 +9,15 @@ import { UsageError } from '../core/errors.js';
 import type { DriverResult } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
 
-/** One load run (closed loop, or open loop at `rate` ops/s): its result and the process's user + system CPU seconds inside the window. */
-export async function measuredRun(workload: string, tcpDriver: string, port: number, connections: number, seconds: number, rate = 0): Promise<{ r: DriverResult; cpuSec: number; errors: number }> {
+/**
+ * One load run (closed loop, or open loop at `rate` ops/s): its result, the
+ * process's user + system CPU seconds inside the window, and the system
+ * (kernel) part of them.
+ */
+export async function measuredRun(workload: string, tcpDriver: string, port: number, connections: number, seconds: number, rate = 0): Promise<{ r: DriverResult; cpuSec: number; sysSec: number; errors: number }> {
   let c0 = process.cpuUsage();
   let cpuSec = 0;
+  let sysSec = 0;
   const r = await runDriver(workload, {
     host: '127.0.0.1',
     port,
@@ -30,10 +35,11 @@ export async function measuredRun(workload: string, tcpDriver: string, port: num
       if (p === 'draining') {
         const d = process.cpuUsage(c0);
         cpuSec = (d.user + d.system) / 1e6;
+        sysSec = d.system / 1e6;
       }
     },
   });
-  return { r, cpuSec, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
+  return { r, cpuSec, sysSec, errors: Object.values(r.errors).reduce((a, b) => a + b, 0) };
 }
 
 /** Run `cmd args` on CPU 1; resolves with its stdout once it exits 0. */
