@@ -11,7 +11,7 @@ import { before, describe, test } from 'node:test';
 import { decodeHistogram, encodeHistogram, FastHistogram, mergeEncoded, newHistogram, recordUs } from '../core/latency.js';
 import type { DriverOptions } from '../harness/load/driver.js';
 import { runDriver } from '../harness/load/drivers.js';
-import { shareOf } from '../harness/load/load-threads.js';
+import { rateShare, shareOf } from '../harness/load/load-threads.js';
 import { OpenLoopSchedule } from '../harness/load/schedule.js';
 import { CLIENT_BOUND_PERCENT, isClientBound } from '../harness/runner.js';
 import { driverOptions } from './helpers/driver.js';
@@ -51,6 +51,26 @@ describe('the open-loop schedule over threads', () => {
     const s = new OpenLoopSchedule(10, 0, 1, 2);
     s.skipBefore(1000);
     assert.equal(s.nextDue(), 1100, 'thread 1 of 2 at 10 ops/s: its ops are the odd ones, the first not yet past is op 11');
+  });
+
+  test('a generator paced per thread (autocannon) gets whole shares that add up to the rate, none of them 0', () => {
+    for (const [rate, T] of [
+      [3, 3],
+      [7, 2],
+      [1000, 3],
+      [5, 4],
+    ] as const) {
+      const shares = Array.from({ length: T }, (_, k) => rateShare(k, T, rate));
+      assert.equal(
+        shares.reduce((a, b) => a + b, 0),
+        rate,
+        `rate ${rate} over ${T}: ${shares.join('+')}`,
+      );
+      assert.ok(
+        shares.every((x) => x >= 1 && Number.isInteger(x)),
+        `rate ${rate} over ${T}: every share a whole op/s (0 would run unpaced): ${shares.join(', ')}`,
+      );
+    }
   });
 
   test('connections are shared out to within one', () => {

@@ -1,7 +1,7 @@
 /**
  * The load of each workload: its client module run by a transport over the
- * load threads (load-threads.ts), or autocannon for http when asked, the
- * ecosystem's reference.
+ * load threads (load-threads.ts), or for http when asked autocannon, the
+ * ecosystem's reference, over the same threads.
  */
 import { getWorkload } from '../../workloads/protocols.js';
 import type { DriverOptions, DriverResult } from './driver.js';
@@ -24,9 +24,9 @@ export async function runDriver(workload: string, opts: DriverOptions): Promise<
   const w = getWorkload(workload);
   const http = opts.httpDriver ?? 'native';
   if (!(HTTP_DRIVERS as readonly string[]).includes(http)) throw new Error(`unknown http driver "${http}" (valid: ${HTTP_DRIVERS.join(', ')})`);
-  // Loaded only when asked for: autocannon's module graph costs every process that imports it.
-  if (workload === 'http' && http === 'autocannon') return (await import('./http-autocannon.js')).runAutocannonDriver(opts);
-  const transport = await chooseTransport(opts.tcpDriver);
+  // autocannon over the load threads as well: one instance per thread, each
+  // with its share of the connections and of the rate, histograms merged.
+  const transport = workload === 'http' && http === 'autocannon' ? 'autocannon' : await chooseTransport(opts.tcpDriver);
   const r = await runClientLoad(opts, {
     clientModule: w.client,
     transport,

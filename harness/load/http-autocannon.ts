@@ -100,6 +100,7 @@ export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverRe
   opts.onPhase?.('measuring', phaseClock());
   const r = await run(opts, client, opts.durationSec);
   opts.onPhase?.('draining', phaseClock());
+  const rate = opts.rate ?? 0;
   const errors: Record<string, number> = {};
   // Judged by our status set, not autocannon's 2xx: the same kinds our driver reports.
   let allowed = 0;
@@ -118,8 +119,10 @@ export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverRe
   const result: DriverResult = {
     driver: 'autocannon',
     // autocannon does not report connections it failed to open; those
-    // failures surface as its `errors` (counted under `socket` above).
-    established: opts.connections,
+    // failures surface as its `errors` (counted under `socket` above). At a
+    // rate below the connection count it opens only `rate` of them (one
+    // request per second each at least).
+    established: rate > 0 ? Math.min(opts.connections, rate) : opts.connections,
     ops: ok,
     bytes: r.totalBytes,
     windowSec: r.duration > 0 ? r.duration : opts.durationSec,
@@ -127,6 +130,6 @@ export async function runAutocannonDriver(opts: DriverOptions): Promise<DriverRe
     errors,
     extra: { pipelining: client.closes ? 1 : pipelining(opts), latencyResolutionUs: 1000 },
   };
-  if ((opts.rate ?? 0) > 0) result.targetRate = opts.rate ?? 0;
+  if (rate > 0) result.targetRate = rate;
   return result;
 }

@@ -1,7 +1,8 @@
 /**
  * worker_thread entry of one load thread: rebuild the workload's client from
  * its module, run its share of the connections on the chosen transport to
- * the end, and post phases, readiness and the result. The Selector loop may
+ * the end (or run autocannon on them), and post phases, readiness and the
+ * result. The Selector loop may
  * block in select() as long as it likes: this thread serves nothing else.
  * The thread also reads its own CPU time over the window, so the result can
  * say which thread was the load's ceiling.
@@ -9,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ClientModule } from '../../core/client.js';
-import type { LoadThreadData, LoadThreadMessage } from './load-threads.js';
+import type { HttpClientSpec } from '../../workloads/http/client.js';
+import { rateShare, type LoadThreadData, type LoadThreadMessage } from './load-threads.js';
 import type { ThreadResult, TransportEvents } from './load-loop.js';
 
 const port = parentPort;
@@ -40,9 +42,31 @@ async function tidOf(): Promise<number> {
   }
 }
 
+/** This thread's share of an autocannon load: its connections and its whole share of the rate. */
+async function runAutocannon(events: TransportEvents): Promise<ThreadResult> {
+  const { runAutocannonDriver } = await import('./http-autocannon.js');
+  const o = d.opts;
+  const r = await runAutocannonDriver({
+    host: o.host,
+    port: o.port,
+    connections: o.count,
+    warmupSec: o.warmupSec,
+    durationSec: o.durationSec,
+    timeoutMs: o.timeoutMs,
+    connectConcurrency: o.connectConcurrency,
+    connectTimeoutMs: o.connectTimeoutMs,
+    ...(o.rate > 0 ? { rate: rateShare(o.thread, o.threads, o.rate) } : {}),
+    protocol: d.client.protocol,
+    // What runClientLoad was given as the http client's spec (drivers.ts).
+    ...(d.client.clientSpec === undefined ? {} : { http: d.client.clientSpec as HttpClientSpec }),
+    ...(o.gate === undefined ? {} : { gate: o.gate }),
+    onPhase: (p, atMs) => events.phase(p, atMs),
+    onReady: () => events.ready(),
+  });
+  return { driver: r.driver ?? 'autocannon', established: r.established, ops: r.ops, bytes: r.bytes, histogram: r.histogram, errors: r.errors, counts: {}, figures: r.extra };
+}
+
 async function main(): Promise<void> {
-  const mod = (await import(d.clientModule)) as ClientModule;
-  const client = mod.createClient(d.client);
   const tid = await tidOf();
   let cpuAt: number | undefined;
   let cpuSeconds: number | undefined;
@@ -59,6 +83,13 @@ async function main(): Promise<void> {
       post({ type: 'ready' });
     },
   };
+  if (d.transport === 'autocannon') {
+    const result = await runAutocannon(events);
+    post({ type: 'result', result, ...(cpuSeconds === undefined ? {} : { cpuSeconds }) });
+    return;
+  }
+  const mod = (await import(d.clientModule)) as ClientModule;
+  const client = mod.createClient(d.client);
   let result: ThreadResult;
   if (d.transport === 'net') {
     const { NetTransport } = await import('./net-transport.js');

@@ -22,7 +22,8 @@ const SETTLE_DEADLINE_MS = 20_000;
 /** After the window, how long a thread waits for what is still in flight (chat). */
 const DRAIN_MS = 5000;
 
-export type Transport = 'selector' | 'uring' | 'net';
+/** A transport runs client sessions; 'autocannon' runs autocannon itself, one instance per thread (http only). */
+export type Transport = 'selector' | 'uring' | 'net' | 'autocannon';
 
 export interface LoadThreadData {
   clientModule: string;
@@ -43,6 +44,17 @@ export function shareOf(k: number, threads: number, connections: number): { firs
   return { first, count: Math.floor(((k + 1) * connections) / threads) - first };
 }
 
+/**
+ * Thread k's whole ops/s of an integer `rate` split over `threads`, for a
+ * generator that paces each thread at its own rate (autocannon): the shares
+ * add up to exactly `rate`, and none is 0 as long as threads <= rate (a
+ * share of 0 would be an unpaced thread, wrk2's bug), which is why such a
+ * load runs on at most `rate` threads.
+ */
+export function rateShare(k: number, threads: number, rate: number): number {
+  return Math.floor(((k + 1) * rate) / threads) - Math.floor((k * rate) / threads);
+}
+
 export interface ClientLoadOptions {
   /** URL of the workload's client module (core/client.ts ClientModule). */
   clientModule: string;
@@ -57,7 +69,9 @@ export interface ClientLoadOptions {
 export async function runClientLoad(o: DriverOptions, c: ClientLoadOptions): Promise<DriverResult> {
   // The Selector transport connects to IP literals only.
   const host = net.isIP(o.host) !== 0 ? o.host : (await dns.lookup(o.host)).address;
-  const threads = Math.max(1, Math.min(o.loadThreads ?? 1, c.maxThreads ?? Number.POSITIVE_INFINITY, o.connections));
+  // A generator that paces each thread itself needs a whole op/s per thread.
+  const paced = c.transport === 'autocannon' && (o.rate ?? 0) > 0 ? (o.rate ?? 0) : Number.POSITIVE_INFINITY;
+  const threads = Math.max(1, Math.min(o.loadThreads ?? 1, c.maxThreads ?? Number.POSITIVE_INFINITY, o.connections, paced));
   // Without a gate from the load child, one of our own keeps the threads' windows together.
   const ownGate = o.gate === undefined ? new WindowGate() : undefined;
   const gate = o.gate ?? ownGate?.sab;

@@ -53,3 +53,41 @@ test('native and autocannon agree within 15% on a server slower than both', asyn
   const ratio = a / b;
   assert.ok(ratio > 0.85 && ratio < 1 / 0.85, `native ${a.toFixed(0)} req/s vs autocannon ${b.toFixed(0)} req/s: ratio ${ratio.toFixed(3)} outside 15%`);
 });
+
+test('autocannon runs over the load threads: connections and rate shared out, results merged', async () => {
+  const base: DriverOptions = {
+    host: '127.0.0.1',
+    port: served?.port ?? 0,
+    connections: 10,
+    warmupSec: 0.2,
+    durationSec: 1,
+    timeoutMs: 5000,
+    connectConcurrency: 10,
+    connectTimeoutMs: 5000,
+    protocol: {},
+    httpDriver: 'autocannon',
+    loadThreads: 2,
+  };
+  const closed = await runDriver('http', base);
+  assert.equal(closed.driver, 'autocannon');
+  assert.deepEqual(closed.errors, {}, 'closed loop: no errors');
+  assert.deepEqual(
+    closed.threads?.map((t) => t.connections),
+    [5, 5],
+    'two threads, five connections each',
+  );
+  assert.equal(closed.established, 10);
+  assert.ok(closed.ops > 0, `requests verified, got ${closed.ops}`);
+
+  // 3 req/s asked of 4 threads: 3 threads of 1 req/s each (a share of 0
+  // would be an unpaced thread), and autocannon opens one connection per
+  // req/s, so 3 of the 10 are used, and said so.
+  const sec = 3;
+  const open = await runDriver('http', { ...base, loadThreads: 4, rate: 3, durationSec: sec });
+  assert.deepEqual(open.errors, {}, 'open loop: no errors');
+  assert.equal(open.threads?.length, 3, 'no more threads than whole requests per second');
+  assert.equal(open.established, 3, 'autocannon opens one connection per request per second: 3, not the 10 asked');
+  assert.equal(open.targetRate, 3);
+  // Paced: an unpaced thread on this server would do hundreds per second.
+  assert.ok(open.ops >= 3 * (sec - 1) && open.ops <= 3 * (sec + 1), `about 3 req/s over ${sec} s, got ${open.ops}`);
+});
