@@ -138,7 +138,58 @@ export interface ServerMetrics {
    * figure of its own rather than hidden in the window.
    */
   startup?: StartupMetrics;
+  /**
+   * What the server asked of the kernel per op over the measured window:
+   * the anatomy of one operation (absent: not counted, or a file written
+   * before it existed).
+   */
+  anatomy?: Anatomy;
 }
+
+/**
+ * The anatomy of one operation: the kernel's own counts for every thread
+ * of the server process, divided by the cell's ops. Each count is a rate
+ * over the interval it was counted in, divided by the op rate of the
+ * driver's window (as cpuUsPerOp is). These names are a contract: scripts
+ * and `check` read them.
+ */
+export interface Anatomy {
+  /**
+   * perf: `perf stat` software and tracepoint counters (raw_syscalls,
+   * syscalls:sys_enter_*, context switches, page faults) in counting mode,
+   * enabled and disabled with the window. proc: /proc's own counters, where
+   * perf is missing or refused (`note` says why): it cannot count syscalls
+   * by name, so `syscallsPerOp` is null and `syscalls` holds only the
+   * read- and write-family counts /proc/PID/io keeps (syscr, syscw).
+   */
+  source: AnatomySource;
+  /** Every syscall the server entered, per op; null where it was not counted (proc). */
+  syscallsPerOp: number | null;
+  /**
+   * Syscalls per op by name (perf: "recvfrom", "epoll_wait", …; every name
+   * above 1% of the total, the rest summed as "other"). proc: "syscr" and
+   * "syscw", /proc/PID/io's read- and write-family counts (recv/send are
+   * not among them).
+   */
+  syscalls: Record<string, number>;
+  /**
+   * Context switches per op. voluntary: the thread gave up the CPU (it
+   * waited: a blocking call, a futex); involuntary: it was preempted.
+   */
+  contextSwitchesPerOp: { voluntary: number; involuntary: number };
+  /** Server CPU per op in user space, µs (the kernel's utime). */
+  userUsPerOp: number;
+  /** Server CPU per op in the kernel, µs (the kernel's stime): the syscalls and what they cost. */
+  kernelUsPerOp: number;
+  /** Page faults (minor + major) per op; null where it was not counted. */
+  pageFaultsPerOp: number | null;
+  /** Seconds the counters ran: from the window's opening to its closing, as the harness saw them. */
+  countedSec: number;
+  /** proc: why perf was not used (missing, refused, failed), in one line. */
+  note?: string;
+}
+
+export type AnatomySource = 'perf' | 'proc';
 
 export interface StartupMetrics {
   /** Wall time from listen() until every prestarted resource was ready, ms. */
