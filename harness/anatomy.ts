@@ -20,6 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import type { Anatomy, AnatomyMode, AnatomySource } from '../core/results.js';
+import { WAIT_CALLS } from '../reports/anatomy.js';
 
 export const ANATOMY_MODES: readonly AnatomyMode[] = ['auto', 'perf', 'proc', 'off'];
 
@@ -390,7 +391,8 @@ const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
 /**
  * Per op: each count is a rate over the interval it was counted in, divided
  * by the op rate of the driver's window (as cpuUsPerOp is). Names under 1%
- * of all syscalls are summed into "other", with whatever was not named.
+ * of all syscalls are summed into "other", with whatever was not named,
+ * except the wait calls, which are always named.
  */
 export function anatomyOf(t: KernelTally, opsPerSec: number): Anatomy | undefined {
   if (opsPerSec <= 0 || t.countedSec <= 0) return undefined;
@@ -398,7 +400,8 @@ export function anatomyOf(t: KernelTally, opsPerSec: number): Anatomy | undefine
   const syscalls: Record<string, number> = {};
   let named = 0;
   for (const [name, n] of Object.entries(t.byName).sort((x, y) => y[1] - x[1])) {
-    if (t.syscalls !== null && n < NAMED_SHARE * t.syscalls) continue;
+    // A model's wait call is its phase 1: named however rarely it runs (a busy epoll loop waits once per many ops).
+    if (t.syscalls !== null && n < NAMED_SHARE * t.syscalls && !(WAIT_CALLS.includes(name) && n > 0)) continue;
     syscalls[name] = perOp(n);
     named += n;
   }
