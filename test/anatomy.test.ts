@@ -11,6 +11,8 @@ import { anatomyOf, KernelCounter, parsePerfCsv, PERF_FD_BUDGET, perfEvents, pro
 import { anatomyRows, describeRow, findings, renderAnatomyTable } from '../reports/anatomy.js';
 import { planAnatomyCharts } from '../reports/anatomy-charts.js';
 import { renderReport } from '../reports/markdown.js';
+import { renderHtml } from '../reports/html.js';
+import type { PageData } from '../reports/browser/page-data.js';
 import { testResults, windowCell } from './helpers/fixtures.js';
 
 function tally(over: Partial<KernelTally> = {}): KernelTally {
@@ -203,4 +205,21 @@ test('report.md opens with its findings and has an anatomy section with its char
   for (const c of charts) assert.ok(md.includes(`](${c.file})`), `expected ${c.file} embedded`);
   const stacked = charts[0]?.config.data.datasets.map((d) => d.label);
   assert.deepEqual(stacked, ['recvfrom', 'sendto', 'io_uring_enter', 'epoll_wait'], 'expected one stacked segment per syscall name, most called first');
+});
+
+test('report.html draws the anatomy as live stacked bars, with a table of the same numbers under each', () => {
+  const results = testResults([anatomyCell('epoll', 0, { syscalls: { recvfrom: 1, sendto: 1, epoll_wait: 0.05 } }), anatomyCell('io-uring', 0, { syscallsPerOp: 0.1, syscalls: { io_uring_enter: 0.1 } })], {
+    strategies: ['epoll', 'io-uring'],
+    connections: [100],
+  });
+  const html = renderHtml(results, { chartJs: '', pageScript: '' });
+  assert.match(html, /<figure class="chart" id="fig-chart-echo-anatomy-syscalls-c100">/, 'expected the syscalls chart as a live figure');
+  const data = /<script type="application\/json" id="iomodels-charts">(.*?)<\/script>/s.exec(html)?.[1] ?? '{}';
+  const page = (JSON.parse(data) as PageData).charts.find((c) => c.id === 'chart-echo-anatomy-syscalls-c100');
+  assert.ok(page !== undefined, 'expected its page data');
+  assert.equal(page.config.type, 'bar');
+  assert.deepEqual(page.barTotals, ['2.05', '0.1'], 'expected each bar\'s total above it');
+  const tip = page.tips[0]?.[0];
+  assert.deepEqual(tip?.lines.slice(0, 2), ['recvfrom: 1 per round trip', 'all parts: 2.05 per round trip'], 'expected the segment and its bar in the tooltip');
+  assert.match(html, /<td>epoll<\/td><td class="num">1<\/td><td class="num">1<\/td>/, 'expected the table row of epoll: recvfrom 1, sendto 1');
 });
