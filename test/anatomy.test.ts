@@ -12,6 +12,7 @@ import { anatomyRows, describeRow, findings, renderAnatomyTable } from '../repor
 import { planAnatomyCharts } from '../reports/anatomy-charts.js';
 import { renderReport } from '../reports/markdown.js';
 import { renderHtml } from '../reports/html.js';
+import { CountControl } from '../harness/load/count-control.js';
 import type { PageData } from '../reports/browser/page-data.js';
 import { testResults, windowCell } from './helpers/fixtures.js';
 
@@ -45,8 +46,8 @@ test('perf events stay inside the fd budget: fewer names with more threads, the 
   assert.ok(many.length * threads <= PERF_FD_BUDGET, 'expected the events to fit the budget');
 });
 
-test('counts become per-op figures: rates over the counted interval divided by the op rate', () => {
-  // 2 s counted at 1,000 ops/s: 4,000 syscalls is 2 per op.
+test('counts become per-op figures: perf\'s over the window\'s ops, /proc\'s as rates over the op rate', () => {
+  // A 2 s window of 2,000 ops at 1,000 ops/s: 4,000 syscalls is 2 per op.
   const a = anatomyOf(
     tally({
       countedSec: 2,
@@ -59,7 +60,7 @@ test('counts become per-op figures: rates over the counted interval divided by t
       userSec: 0.004,
       kernelSec: 0.016,
     }),
-    1000,
+    { ops: 2000, opsPerSec: 1000 },
   );
   assert.ok(a !== undefined);
   assert.equal(a.syscallsPerOp, 2, 'expected 4,000 syscalls / 2 s / 1,000 ops/s');
@@ -72,11 +73,15 @@ test('counts become per-op figures: rates over the counted interval divided by t
   assert.equal(a.userUsPerOp, 2, 'expected 4 ms user over 2 s at 1,000 ops/s: 2 µs per op');
   assert.equal(a.kernelUsPerOp, 8);
   assert.equal(a.pageFaultsPerOp, 0.005);
-  assert.equal(anatomyOf(tally(), 0), undefined, 'expected no anatomy for a cell with no ops');
+  assert.equal(anatomyOf(tally(), { ops: 0, opsPerSec: 0 }), undefined, 'expected no anatomy for a cell with no ops');
+  // perf was switched on the window's edges: its counts divide by the window's ops, whatever the harness's interval.
+  assert.equal(anatomyOf(tally({ countedSec: 2, syscalls: 4000 }), { ops: 1000, opsPerSec: 1000 })?.syscallsPerOp, 4);
+  // /proc was read when the harness heard of the edges: a rate over its interval, over the op rate.
+  assert.equal(anatomyOf(tally({ source: 'proc', countedSec: 2, syscalls: null, voluntary: 4000 }), { ops: 1000, opsPerSec: 1000 })?.contextSwitchesPerOp.voluntary, 2);
 });
 
 test('a /proc anatomy leaves what it could not count null, never 0', () => {
-  const a = anatomyOf(tally({ source: 'proc', syscalls: null, byName: { syscr: 0, syscw: 500 }, note: 'perf is not installed' }), 1000);
+  const a = anatomyOf(tally({ source: 'proc', syscalls: null, byName: { syscr: 0, syscw: 500 }, note: 'perf is not installed' }), { ops: 1000, opsPerSec: 1000 });
   assert.ok(a !== undefined);
   assert.equal(a.syscallsPerOp, null);
   assert.deepEqual(a.syscalls, { syscw: 0.5, syscr: 0 }, 'expected only /proc/PID/io\'s counts, a counted 0 kept');
@@ -94,9 +99,9 @@ test('/proc counts the real work of a process: its thread switches and CPU', { s
     const pid = child.pid ?? -1;
     const counter = KernelCounter.start([pid], 'proc');
     assert.ok(counter !== undefined && counter.source === 'proc');
-    await counter.enable();
+    counter.windowOpened();
     await new Promise((r) => setTimeout(r, 300));
-    await counter.disable();
+    counter.windowClosed();
     const t = await counter.finish();
     assert.ok(t !== undefined, 'expected a tally');
     assert.equal(t.syscalls, null, '/proc cannot count every syscall');
@@ -117,9 +122,15 @@ test('perf counts land under the right names: a process that only reads is all r
     const counter = KernelCounter.start([child.pid ?? -1], 'perf');
     assert.ok(counter !== undefined && counter.source === 'perf');
     await counter.ready();
-    await counter.enable();
+    assert.ok(counter.controlPath !== undefined, 'expected perf\'s control FIFO');
+    // Switched as the load child does it, on the window's edges.
+    const control = new CountControl(counter.controlPath);
+    assert.ok(control.send('enable'), 'expected the FIFO to take the command');
+    counter.windowOpened();
     await new Promise((r) => setTimeout(r, 400));
-    await counter.disable();
+    control.send('disable');
+    counter.windowClosed();
+    control.close();
     const t = await counter.finish();
     assert.ok(t !== undefined && t.source === 'perf', `expected perf's counts (${t?.note ?? ''})`);
     const reads = t.byName['read'] ?? 0;
@@ -222,4 +233,22 @@ test('report.html draws the anatomy as live stacked bars, with a table of the sa
   const tip = page.tips[0]?.[0];
   assert.deepEqual(tip?.lines.slice(0, 2), ['recvfrom: 1 per round trip', 'all parts: 2.05 per round trip'], 'expected the segment and its bar in the tooltip');
   assert.match(html, /<td>epoll<\/td><td class="num">1<\/td><td class="num">1<\/td>/, 'expected the table row of epoll: recvfrom 1, sendto 1');
+});
+
+test('perf counts that the window never switched are not used: /proc stands in, and the cell says why', { skip: perf.ok ? false : `perf cannot count here: ${perf.why}` }, async () => {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1)'], { stdio: 'ignore' });
+  try {
+    const counter = KernelCounter.start([child.pid ?? -1], 'perf');
+    assert.ok(counter !== undefined);
+    await counter.ready();
+    counter.windowOpened();
+    await new Promise((r) => setTimeout(r, 100));
+    counter.windowClosed();
+    const t = await counter.finish();
+    assert.equal(t?.source, 'proc', 'expected /proc\'s counts when perf was never switched on');
+    assert.equal(t.syscalls, null);
+    assert.match(t.note ?? '', /never switched perf on and off/);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
