@@ -178,6 +178,12 @@ function threadCount(pids: readonly number[]): number {
 
 let perfProbe: { ok: true; names: string[] } | { ok: false; why: string } | undefined;
 
+/** The perf binary: `IOMODELS_PERF` names another (a build of its own, or a missing one to see the /proc fallback). */
+function perfBinary(): string {
+  const p = process.env['IOMODELS_PERF'];
+  return p === undefined || p === '' ? 'perf' : p;
+}
+
 /**
  * Whether perf can count here, asked once per process: it must exist, be
  * allowed (perf_event_paranoid, or root) and see the syscall tracepoints.
@@ -186,7 +192,7 @@ let perfProbe: { ok: true; names: string[] } | { ok: false; why: string } | unde
 export function probePerf(): { ok: true; names: string[] } | { ok: false; why: string } {
   if (perfProbe !== undefined) return perfProbe;
   if (process.platform !== 'linux') return (perfProbe = { ok: false, why: `perf counting is Linux-only (this is ${process.platform})` });
-  const r = spawnSync('perf', ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(perfBinary(), ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error !== undefined) {
     const code = (r.error as NodeJS.ErrnoException).code;
     return (perfProbe = { ok: false, why: code === 'ENOENT' ? 'perf is not installed (Debian: apt-get install linux-perf)' : `perf did not run (${code ?? r.error.message})` });
@@ -292,7 +298,7 @@ export class KernelCounter {
       return;
     }
     const args = ['stat', '-x', ',', '--no-big-num', '-D', '-1', '--control', `fifo:${fifo}`, ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
-    const perf = spawn('perf', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const perf = spawn(perfBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#perf = perf;
     perf.stderr?.setEncoding('utf8');
     this.#ready = new Promise<boolean>((resolve) => {

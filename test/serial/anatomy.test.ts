@@ -123,3 +123,39 @@ describe('every strategy\'s anatomy matches its model (echo, 100 connections, pe
     assert.ok(readiness < 0.01, `busypoll never waits for readiness, counted ${readiness}/op`);
   });
 });
+
+describe('without perf the anatomy comes from /proc, and the run says so once', { skip: process.platform === 'linux' ? false : '/proc is Linux only' }, () => {
+  const missing = { ...process.env, IOMODELS_PERF: '/nonexistent/perf' };
+
+  test('bench falls back, labels every cell proc, prints no syscall count it did not make', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'iomodels-anatomy-proc-'));
+    try {
+      const args = ['bench', '--strategies', 'blocking,epoll', '--workloads', 'echo', '--connections', '10', '--duration', '1', '--warmup', '0.25', '--out', out];
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: missing });
+      assert.equal(r.status, 0, `bench exited ${r.status}: ${r.stderr}`);
+      const said = r.stdout.split('\n').filter((l) => l.startsWith('anatomy:'));
+      assert.deepEqual(said, ['anatomy: counted from /proc, not perf: perf is not installed (Debian: apt-get install linux-perf); no syscalls by name'], 'expected the reason once');
+      const res = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
+      for (const c of res.cells) {
+        const a = c.server.anatomy;
+        assert.ok(a !== undefined, `${c.strategy}: an anatomy from /proc`);
+        assert.equal(a.source, 'proc');
+        assert.equal(a.syscallsPerOp, null, `${c.strategy}: no syscall total without perf`);
+        assert.match(a.note ?? '', /perf is not installed/);
+      }
+      const blocking = res.cells.find((c) => c.strategy === 'blocking')?.server.anatomy;
+      assert.ok(blocking !== undefined && blocking.contextSwitchesPerOp.voluntary >= 0.5, `/proc still counts a thread per connection's switches: ${JSON.stringify(blocking?.contextSwitchesPerOp)}`);
+      const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+      assert.match(md, /\| epoll \| proc \| – \|/, 'expected no syscall total printed for a /proc cell');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('--anatomy perf without perf is a one-line error before any load', () => {
+    const r = spawnSync(process.execPath, [CLI, 'bench', '--strategies', 'epoll', '--workloads', 'echo', '--connections', '10', '--anatomy', 'perf', '--dry-run'], { encoding: 'utf8', timeout: 60_000, env: missing });
+    assert.equal(r.status, 2, `expected exit 2, got ${r.status}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `expected one line: ${r.stderr}`);
+    assert.match(r.stderr, /--anatomy perf: perf is not installed/);
+  });
+});
