@@ -55,7 +55,7 @@ export const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', '
  * time per fd: a thread-per-connection server gets fewer names (the head of
  * SYSCALL_NAMES; the rest are still in the total, as "other").
  */
-export const PERF_FD_BUDGET = 3_000;
+export const PERF_FD_BUDGET = 1_000;
 /** A name under this share of all syscalls goes to "other". */
 export const NAMED_SHARE = 0.01;
 
