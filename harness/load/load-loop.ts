@@ -7,11 +7,12 @@
  * waits for IO no later than the time this loop says something is due.
  */
 import type { ClientConn, ClientSession, ClientWorkload } from '../../core/client.js';
-import { connectTcp } from '../../strategies/sys/index.js';
+import { connectTcp, getsockname } from '../../strategies/sys/index.js';
 import type { DriverPhase } from './driver.js';
 import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import { LoadWindow } from './window.js';
+import { countUnserved } from './unserved.js';
 
 /** How often in-flight ops (and connects) are checked against their deadlines. */
 const SWEEP_MS = 100;
@@ -121,9 +122,16 @@ export abstract class LoadLoop<C extends LoopConn> {
     this.o = o;
     this.client = client;
     this.#ev = ev;
-    this.window = new LoadWindow(o, (p, at) => ev.phase(p, at), () => {
-      this.#established = this.#countEstablished();
-    });
+    this.window = new LoadWindow(
+      o,
+      (p, at) => ev.phase(p, at),
+      () => {
+        this.#established = this.#countEstablished();
+      },
+      () => {
+        countUnserved(o, this.conns, this.window.start, this.rec, (c) => (c.state === OPEN ? c.session : undefined), (c) => getsockname(c.fd));
+      },
+    );
     this.rec = new LoadRecorder(this.window);
     this.#issuers = Math.min(o.count, client.issuers ?? o.count);
     this.#connectDeadline = performance.now() + o.connectTimeoutMs;

@@ -11,6 +11,7 @@ import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import type { ThreadResult, TransportEvents, TransportOptions } from './load-loop.js';
 import { LoadWindow } from './window.js';
+import { countUnserved } from './unserved.js';
 
 const SWEEP_MS = 100;
 
@@ -62,11 +63,18 @@ export class NetTransport {
     this.#o = o;
     this.#client = client;
     this.#ev = ev;
-    this.#window = new LoadWindow(o, (p, at) => ev.phase(p, at), () => {
-      let n = 0;
-      for (const c of this.#conns) if (c?.alive === true) n++;
-      this.#established = client.established?.(n) ?? n;
-    });
+    this.#window = new LoadWindow(
+      o,
+      (p, at) => ev.phase(p, at),
+      () => {
+        let n = 0;
+        for (const c of this.#conns) if (c?.alive === true) n++;
+        this.#established = client.established?.(n) ?? n;
+      },
+      () => {
+        countUnserved(o, this.#conns, this.#window.start, this.#rec, (c) => (c.alive ? c.session : undefined), (c) => ({ host: c.socket.localAddress ?? '', port: c.socket.localPort ?? 0 }));
+      },
+    );
     this.#rec = new LoadRecorder(this.#window);
     this.#issuers = Math.min(o.count, client.issuers ?? o.count);
   }
