@@ -12,7 +12,7 @@ import type { DriverPhase } from './driver.js';
 import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import { LoadWindow } from './window.js';
-import { countUnserved } from './unserved.js';
+import { countUnserved, notYetTaken, TAKEN_POLL_MS } from './unserved.js';
 
 /** How often in-flight ops (and connects) are checked against their deadlines. */
 const SWEEP_MS = 100;
@@ -108,6 +108,9 @@ export abstract class LoadLoop<C extends LoopConn> {
   /** Connects in flight. */
   protected connecting = 0;
   readonly #connectDeadline: number;
+  /** The server has taken every connection of this thread (or the connect deadline passed): the load may start. */
+  #allTaken = false;
+  #nextTakenCheck = 0;
   #nextSweep = Number.POSITIVE_INFINITY;
   #rr = 0;
   #established = 0;
@@ -262,6 +265,15 @@ export abstract class LoadLoop<C extends LoopConn> {
       }
       while (this.connecting < this.o.connectConcurrency && this.#nextConnect < this.o.count) this.openSocket(this.#nextConnect++, now);
       if (this.connecting > 0 || this.#nextConnect < this.o.count) return this.#connectDeadline;
+      // The load starts on connections the server holds (unserved.ts, notYetTaken).
+      if (!this.#allTaken) {
+        if (now < this.#nextTakenCheck) return this.#nextTakenCheck;
+        this.#allTaken = now >= this.#connectDeadline || notYetTaken(this.o, this.conns, (c) => c.state === OPEN, (c) => getsockname(c.fd)) === 0;
+        if (!this.#allTaken) {
+          this.#nextTakenCheck = now + TAKEN_POLL_MS;
+          return this.#nextTakenCheck;
+        }
+      }
       this.#startLoad(now);
     }
     let due = w.tick(now);

@@ -11,7 +11,7 @@ import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import type { ThreadResult, TransportEvents, TransportOptions } from './load-loop.js';
 import { LoadWindow } from './window.js';
-import { countUnserved } from './unserved.js';
+import { countUnserved, notYetTaken, TAKEN_POLL_MS } from './unserved.js';
 
 const SWEEP_MS = 100;
 
@@ -168,6 +168,11 @@ export class NetTransport {
       while (next < this.#o.count && performance.now() < deadline) await this.#openSlot(next++);
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.count, Math.max(1, this.#o.connectConcurrency)) }, lane));
+    // The load starts on connections the server holds (unserved.ts, notYetTaken).
+    const addressOf = (c: NetConn): { host: string; port: number } => ({ host: c.socket.localAddress ?? '', port: c.socket.localPort ?? 0 });
+    while (performance.now() < deadline && notYetTaken(this.#o, this.#conns, (c) => c.alive, addressOf) > 0) {
+      await new Promise((r) => setTimeout(r, TAKEN_POLL_MS));
+    }
   }
 
   #openSlot(index: number): Promise<NetConn | undefined> {
