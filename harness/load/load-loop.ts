@@ -273,6 +273,9 @@ export abstract class LoadLoop<C extends LoopConn> {
           this.#nextTakenCheck = now + TAKEN_POLL_MS;
           return this.#nextTakenCheck;
         }
+        // Reading /proc took time (tens of ms on a busy machine): the window
+        // and the schedule start on a fresh clock, next turn, not on `now`.
+        return performance.now();
       }
       this.#startLoad(now);
     }
