@@ -281,6 +281,76 @@ describe('blocking: shared connection table', () => {
     assert.equal(counters['closed: send timeout'], 1, `expected one send timeout: ${JSON.stringify(counters)}`);
   });
 
+  test('a connection is a Hub member from its accept: it gets every later line while it waits for a thread; only its own reads wait', async () => {
+    const counters = await withServer('fanout', { maxThreads: 1 }, async (port, server) => {
+      const a = await connect(port);
+      const b = await connect(port);
+      try {
+        const r0 = readBytes(a, 'size 1\n'.length, 30_000);
+        a.write('size?\n');
+        await r0;
+        // The one thread serves a; b is accepted and queued behind it.
+        assert.ok(await until(() => server.counters()['accepted'] === 2, 10_000), `b should be accepted: ${JSON.stringify(server.counters())}`);
+        b.write('from b\n');
+        const r1 = readBytes(a, 'size 2\n'.length, 30_000);
+        a.write('size?\n');
+        assert.equal((await r1).toString(), 'size 2\n', 'b should be in the Hub before any thread serves it');
+        const lines = Array.from({ length: 50 }, (_, k) => Buffer.concat([pattern(100 + k * 37, k + 1).map((c) => (c === 0x0a ? 0x20 : c)), Buffer.from('\n')]));
+        const want = Buffer.concat(lines);
+        const aAll = readBytes(a, want.length, 30_000);
+        const bAll = readBytes(b, want.length, 30_000);
+        for (const line of lines) a.write(line);
+        assert.ok((await aAll).equals(want), 'a should get exactly its own lines, in order (b\'s line waits for b\'s thread)');
+        assert.ok((await bAll).equals(want), 'b, still without a thread, should get every line a sent after its accept, byte-exact and in order');
+        assert.equal(server.counters()['pool: served'], 1, 'b\'s thread has not started: the only thread still serves a');
+        // a leaves: the thread takes b and reads the line b sent long ago.
+        const bOwn = readBytes(b, 'from b\n'.length, 30_000);
+        a.end();
+        assert.equal((await bOwn).toString(), 'from b\n', 'b\'s own line is read (and broadcast) once its thread serves it');
+      } finally {
+        a.destroy();
+        b.destroy();
+      }
+    });
+    assert.equal(counters['closed: send timeout'] ?? 0, 0, `no send should time out: ${JSON.stringify(counters)}`);
+  });
+
+  test('a receiver that never reads while it waits for a thread is closed by the send timeout; the thread that takes it later only closes it', async () => {
+    const counters = await withServer('fanout', { maxThreads: 1, sendTimeoutMs: 300 }, async (port, server) => {
+      const fast = await connect(port);
+      const slow = await connect(port);
+      try {
+        slow.pause();
+        const r0 = readBytes(fast, 'size 1\n'.length, 30_000);
+        fast.write('size?\n');
+        await r0;
+        assert.ok(await until(() => server.counters()['accepted'] === 2, 10_000), `slow should be accepted: ${JSON.stringify(server.counters())}`);
+        const r1 = readBytes(fast, 'size 2\n'.length, 30_000);
+        fast.write('size?\n');
+        assert.equal((await r1).toString(), 'size 2\n', 'the queued connection should be a Hub member');
+        const line = Buffer.alloc(64 * 1024, 0x62);
+        line[line.length - 1] = 0x0a;
+        const LINES = 300; // ~19 MiB: more than any loopback socket buffers hold
+        const got = readBytes(fast, LINES * line.length, 60_000);
+        for (let k = 0; k < LINES; k++) fast.write(line);
+        assert.equal((await got).length, LINES * line.length, 'the sender should receive all its own lines');
+        const r2 = readBytes(fast, 'size 1\n'.length, 30_000);
+        fast.write('size?\n');
+        assert.equal((await r2).toString(), 'size 1\n', 'the stuck connection should have left the Hub');
+        assert.equal(server.counters()['closed: send timeout'], 1, `one send timeout: ${JSON.stringify(server.counters())}`);
+        fast.end();
+        // The freed thread takes the doomed connection, finds it shut down and closes it.
+        await closedByPeer(slow, 30_000);
+        assert.ok(await until(() => server.counters()['closed'] === 2, 10_000), `both connections should be closed by their thread: ${JSON.stringify(server.counters())}`);
+      } finally {
+        slow.destroy();
+        fast.destroy();
+      }
+    });
+    assert.equal(counters['pool: served'], 2, `the thread should have taken both connections: ${JSON.stringify(counters)}`);
+    assert.equal(counters['pool: never served'] ?? 0, 0, `none should be left for the main thread: ${JSON.stringify(counters)}`);
+  });
+
   test('a protocol that throws closes only its own connection, and is counted', async () => {
     const counters = await withServer('throw', {}, async (port) => {
       const good = await connect(port);

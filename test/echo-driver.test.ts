@@ -12,6 +12,7 @@ import type { DriverOptions, DriverPhase, DriverResult } from '../harness/load/d
 import { runDriver } from '../harness/load/drivers.js';
 import { TRANSPORTS } from './helpers/transports.js';
 import { driverOptions } from './helpers/driver.js';
+import { close as closeFd, listenTcp } from '../strategies/sys/index.js';
 
 const DRIVERS: readonly { name: string; skip: string | false; run: (o: DriverOptions) => Promise<DriverResult> }[] = TRANSPORTS.map((t) => ({
   name: t.name,
@@ -120,6 +121,43 @@ for (const d of DRIVERS) {
     const r = await d.run(opts(port(srv), { connections: 3, timeoutMs: 200, durationSec: 0.6 }));
     assert.equal(r.ops, 0, 'no op completes against a silent server');
     assert.equal(r.errors['timeout'], 3, `each of the 3 connections times out once, got ${JSON.stringify(r.errors)}`);
+  });
+
+  test(`${d.name}: connections the server never takes (left in the accept queue) are counted "not accepted" when the window closes on them`, { skip: d.skip === false && process.platform !== 'linux' ? 'reads /proc/net/tcp' : d.skip }, async () => {
+    // The kernel finishes every handshake and queues the connections; no
+    // process ever calls accept(2). The 10 s reply timeout outlasts the
+    // window, so only this count can say that the server held none of them.
+    const l = listenTcp('127.0.0.1', 0, 16);
+    try {
+      // The connect phase waits up to its deadline for the server to take them; then the load starts anyway.
+      const r = await d.run(opts(l.port, { connections: 3, warmupSec: 0.2, durationSec: 0.3, timeoutMs: 10_000, connectTimeoutMs: 1000 }));
+      assert.equal(r.established, 3, 'the client sees all 3 connected');
+      assert.equal(r.ops, 0, 'nothing can be answered');
+      assert.deepEqual(r.errors, { 'not accepted': 3 }, `each connection waits in the accept queue: ${JSON.stringify(r.errors)}`);
+    } finally {
+      closeFd(l.fd);
+    }
+  });
+
+  test(`${d.name}: the load starts once the server has taken every connection, not when the client's connect() returns`, { skip: d.skip === false && process.platform !== 'linux' ? 'reads /proc/net/tcp' : d.skip }, async () => {
+    // The kernel finishes every handshake at once; the server calls
+    // accept(2) only 800 ms later (a server still busy with a connect
+    // storm). A load started at connect() would spend its whole 0.4 s
+    // window on connections the server does not hold yet.
+    const l = listenTcp('127.0.0.1', 0, 16);
+    const srv = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.pipe(s);
+    });
+    servers.push(srv);
+    const late = setTimeout(() => srv.listen({ fd: l.fd }), 800);
+    try {
+      const r = await d.run(opts(l.port, { connections: 4, warmupSec: 0, durationSec: 0.4, timeoutMs: 10_000 }));
+      assert.deepEqual(r.errors, {}, `no errors: ${JSON.stringify(r.errors)}`);
+      assert.ok(r.ops > 0, `the window measures round trips on connections the server holds, got ${r.ops} ops`);
+    } finally {
+      clearTimeout(late);
+    }
   });
 
   test(`${d.name}: messages larger than a socket buffer go out in parts and verify`, { skip: d.skip }, async () => {

@@ -7,11 +7,12 @@
  * waits for IO no later than the time this loop says something is due.
  */
 import type { ClientConn, ClientSession, ClientWorkload } from '../../core/client.js';
-import { connectTcp } from '../../strategies/sys/index.js';
+import { connectTcp, getsockname } from '../../strategies/sys/index.js';
 import type { DriverPhase } from './driver.js';
 import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import { LoadWindow } from './window.js';
+import { countUnserved, notYetTaken, TAKEN_POLL_MS } from './unserved.js';
 
 /** How often in-flight ops (and connects) are checked against their deadlines. */
 const SWEEP_MS = 100;
@@ -107,6 +108,9 @@ export abstract class LoadLoop<C extends LoopConn> {
   /** Connects in flight. */
   protected connecting = 0;
   readonly #connectDeadline: number;
+  /** The server has taken every connection of this thread (or the connect deadline passed): the load may start. */
+  #allTaken = false;
+  #nextTakenCheck = 0;
   #nextSweep = Number.POSITIVE_INFINITY;
   #rr = 0;
   #established = 0;
@@ -121,9 +125,16 @@ export abstract class LoadLoop<C extends LoopConn> {
     this.o = o;
     this.client = client;
     this.#ev = ev;
-    this.window = new LoadWindow(o, (p, at) => ev.phase(p, at), () => {
-      this.#established = this.#countEstablished();
-    });
+    this.window = new LoadWindow(
+      o,
+      (p, at) => ev.phase(p, at),
+      () => {
+        this.#established = this.#countEstablished();
+      },
+      () => {
+        countUnserved(o, this.conns, this.window.start, this.rec, (c) => (c.state === OPEN ? c.session : undefined), (c) => getsockname(c.fd));
+      },
+    );
     this.rec = new LoadRecorder(this.window);
     this.#issuers = Math.min(o.count, client.issuers ?? o.count);
     this.#connectDeadline = performance.now() + o.connectTimeoutMs;
@@ -254,6 +265,18 @@ export abstract class LoadLoop<C extends LoopConn> {
       }
       while (this.connecting < this.o.connectConcurrency && this.#nextConnect < this.o.count) this.openSocket(this.#nextConnect++, now);
       if (this.connecting > 0 || this.#nextConnect < this.o.count) return this.#connectDeadline;
+      // The load starts on connections the server holds (unserved.ts, notYetTaken).
+      if (!this.#allTaken) {
+        if (now < this.#nextTakenCheck) return this.#nextTakenCheck;
+        this.#allTaken = now >= this.#connectDeadline || notYetTaken(this.o, this.conns, (c) => c.state === OPEN, (c) => getsockname(c.fd)) === 0;
+        if (!this.#allTaken) {
+          this.#nextTakenCheck = now + TAKEN_POLL_MS;
+          return this.#nextTakenCheck;
+        }
+        // Reading /proc took time (tens of ms on a busy machine): the window
+        // and the schedule start on a fresh clock, next turn, not on `now`.
+        return performance.now();
+      }
       this.#startLoad(now);
     }
     let due = w.tick(now);

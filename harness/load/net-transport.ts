@@ -11,6 +11,7 @@ import { LoadRecorder } from './recorder.js';
 import { openLoopAt, type OpenLoopSchedule } from './schedule.js';
 import type { ThreadResult, TransportEvents, TransportOptions } from './load-loop.js';
 import { LoadWindow } from './window.js';
+import { countUnserved, notYetTaken, TAKEN_POLL_MS } from './unserved.js';
 
 const SWEEP_MS = 100;
 
@@ -62,11 +63,18 @@ export class NetTransport {
     this.#o = o;
     this.#client = client;
     this.#ev = ev;
-    this.#window = new LoadWindow(o, (p, at) => ev.phase(p, at), () => {
-      let n = 0;
-      for (const c of this.#conns) if (c?.alive === true) n++;
-      this.#established = client.established?.(n) ?? n;
-    });
+    this.#window = new LoadWindow(
+      o,
+      (p, at) => ev.phase(p, at),
+      () => {
+        let n = 0;
+        for (const c of this.#conns) if (c?.alive === true) n++;
+        this.#established = client.established?.(n) ?? n;
+      },
+      () => {
+        countUnserved(o, this.#conns, this.#window.start, this.#rec, (c) => (c.alive ? c.session : undefined), (c) => ({ host: c.socket.localAddress ?? '', port: c.socket.localPort ?? 0 }));
+      },
+    );
     this.#rec = new LoadRecorder(this.#window);
     this.#issuers = Math.min(o.count, client.issuers ?? o.count);
   }
@@ -160,6 +168,11 @@ export class NetTransport {
       while (next < this.#o.count && performance.now() < deadline) await this.#openSlot(next++);
     };
     await Promise.all(Array.from({ length: Math.min(this.#o.count, Math.max(1, this.#o.connectConcurrency)) }, lane));
+    // The load starts on connections the server holds (unserved.ts, notYetTaken).
+    const addressOf = (c: NetConn): { host: string; port: number } => ({ host: c.socket.localAddress ?? '', port: c.socket.localPort ?? 0 });
+    while (performance.now() < deadline && notYetTaken(this.#o, this.#conns, (c) => c.alive, addressOf) > 0) {
+      await new Promise((r) => setTimeout(r, TAKEN_POLL_MS));
+    }
   }
 
   #openSlot(index: number): Promise<NetConn | undefined> {

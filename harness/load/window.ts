@@ -27,6 +27,8 @@ export class LoadWindow {
     private readonly onPhase: (p: DriverPhase, atMs: number) => void,
     /** Runs as the window opens (count the connections alive then). */
     private readonly onOpen: () => void = () => undefined,
+    /** Runs as the window closes (count the connections it closed on unserved). */
+    private readonly onClose: () => void = () => undefined,
   ) {
     this.#gate = o.gate === undefined ? undefined : new WindowGate(o.gate);
   }
@@ -69,6 +71,7 @@ export class LoadWindow {
       }
     }
     if (this.phase === 'measuring' && now >= this.end) {
+      this.onClose();
       this.phase = 'draining';
       this.#say('draining', this.end);
     }

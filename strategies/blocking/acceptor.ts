@@ -1,7 +1,8 @@
 /**
  * The acceptor thread: sleeps in a blocking accept(2) on the listening
- * socket, registers each new fd in the shared table and hands it to the
- * main thread for the pool. It lives in its own thread so that the main
+ * socket, registers each new fd in the shared table (where it joins the
+ * chat group at once, as the seed's ChatServer registers a connection at
+ * accept) and hands it to the main thread for the pool. It lives in its own thread so that the main
  * thread's event loop stays free for signals and pool bookkeeping.
  *
  * The pool's bound is enforced here, at accept time: a connection that
@@ -13,7 +14,7 @@
  * fails with EINVAL) and sets the table's stopping flag.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { accept, close, EBADF, EINVAL, EMFILE, ENFILE, ENOBUFS, ENOMEM, NEG_EINTR } from '../sys/index.js';
+import { accept, close, EBADF, EINVAL, EMFILE, ENFILE, ENOBUFS, ENOMEM, NEG_EINTR, setNoDelay, setsockoptTimeout, SO_SNDTIMEO } from '../sys/index.js';
 import { isThreadData, type AcceptedMsg } from './config.js';
 import { ConnTable, nowUs } from './table.js';
 import { CAP_COUNTERS } from '../../core/counters.js';
@@ -55,6 +56,19 @@ for (;;) {
   if (table.inFlight >= maxInFlight) {
     close(fd);
     table.bump(CAP_COUNTERS.poolFull);
+    continue;
+  }
+  // It joins the Hub now (register), before any thread serves it: a
+  // broadcast may be sent to it from this moment, so the send timeout that
+  // bounds a stuck receiver must already be on the socket.
+  try {
+    setNoDelay(fd);
+    setsockoptTimeout(fd, SO_SNDTIMEO, data.sendTimeoutMs);
+  } catch {
+    // The socket is unusable (the kernel refused an option on it): this
+    // connection alone pays; the acceptor must not die of it.
+    close(fd);
+    table.bump('errors: socket');
     continue;
   }
   table.addInFlight(1);

@@ -17,17 +17,15 @@ import {
   NEG_EINTR,
   recv,
   send,
-  setNoDelay,
   setsockoptTimeout,
   shutdown,
   SHUT_RDWR,
   SHUT_WR,
   SO_RCVTIMEO,
-  SO_SNDTIMEO,
 } from '../sys/index.js';
 import type { Conn, Hub, Protocol, Session } from '../../core/protocol.js';
 import { isThreadData, type ConnectionResult, type ConnectionTask, type ThreadData } from './config.js';
-import { ConnTable, LOG_PROTOCOL, LOG_WORKER, nowUs, OPEN, STARVED_US } from './table.js';
+import { ConnTable, isMember, LOG_PROTOCOL, LOG_WORKER, nowUs, STARVED_US } from './table.js';
 import { CAP_COUNTERS } from '../../core/counters.js';
 
 const RECV_BUFFER = 64 * 1024;
@@ -94,14 +92,15 @@ function sendAll(fd: number, bytes: Uint8Array, off: number, len: number): SendO
 }
 
 /**
- * Send one message to the connection on `fd`, whichever thread owns it,
- * under its write lock. A send timeout dooms the connection (its owner is
- * woken by the shutdown and closes it).
+ * Send one message to the connection on `fd`, whichever thread owns it (or
+ * none yet: it waits for one), under its write lock. A send timeout dooms
+ * the connection (its owner is woken by the shutdown and closes it; a
+ * thread that takes it later finds it shut down).
  */
 function sendTo(table: ConnTable, fd: number, bytes: Uint8Array, off: number, len: number): void {
   table.lock(fd);
   try {
-    if (table.state(fd) !== OPEN) return;
+    if (!isMember(table.state(fd))) return;
     const r = sendAll(fd, bytes, off, len);
     if (r === 'timeout' && table.doom(fd)) {
       table.bump('closed: send timeout');
@@ -114,8 +113,9 @@ function sendTo(table: ConnTable, fd: number, bytes: Uint8Array, off: number, le
 
 /**
  * Hub across threads: broadcast scans the shared table and sends to every
- * OPEN connection under its lock. The sender's thread blocks for each slow
- * receiver in turn: that is blocking IO's price for fan-out.
+ * member under its lock, those still waiting for a thread included (they
+ * joined at accept). The sender's thread blocks for each slow receiver in
+ * turn: that is blocking IO's price for fan-out.
  */
 class SharedHub implements Hub {
   readonly #table: ConnTable;
@@ -129,7 +129,7 @@ class SharedHub implements Hub {
     const t = this.#table;
     const high = Math.min(t.highFd, t.capacity);
     for (let fd = 0; fd < high; fd++) {
-      if (t.state(fd) === OPEN) sendTo(t, fd, bytes, 0, bytes.length);
+      if (isMember(t.state(fd))) sendTo(t, fd, bytes, 0, bytes.length);
     }
   }
 }
@@ -196,8 +196,8 @@ function serve(st: ThreadState, task: ConnectionTask): void {
     },
   };
 
-  setNoDelay(fd);
-  setsockoptTimeout(fd, SO_SNDTIMEO, st.data.sendTimeoutMs);
+  // TCP_NODELAY and SO_SNDTIMEO were set by the acceptor: broadcasts may
+  // have been sent to this socket before this thread took it.
   let session: Session;
   try {
     session = st.protocol.open(conn, st.hub);

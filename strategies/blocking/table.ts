@@ -13,8 +13,13 @@
  *   messages never interleave; the owner closes the fd only while holding
  *   it, so a sender never writes to a reused fd number.
  * - STATE says what the fd is: FREE, QUEUED (accepted, waiting for a
- *   thread), OPEN (a thread serves it; a Hub member), DOOMED (shut down,
- *   its owner will close it), CLOSING (its owner is closing it).
+ *   thread), OPEN (a thread serves it), DOOMED (shut down, its owner will
+ *   close it), DOOMED_QUEUED (shut down before any thread took it),
+ *   CLOSING (its owner is closing it). QUEUED and OPEN are the Hub's
+ *   members: a connection joins the group when it is accepted, as the
+ *   seed's ChatServer registers it at accept, not when a thread is free
+ *   to read it; a broadcast is sent by the sender's thread, so a receiver
+ *   needs no thread of its own to be written to.
  * - PINS lets a thread call shutdown(2) on a socket without its lock (the
  *   lock may be held by a sender blocked in send, which is exactly what
  *   shutdown must interrupt): pin, re-check STATE, shut down, unpin. The
@@ -69,6 +74,12 @@ export const QUEUED = 1;
 export const OPEN = 2;
 export const DOOMED = 3;
 export const CLOSING = 4;
+export const DOOMED_QUEUED = 5;
+
+/** A Hub member: broadcasts are sent to it. */
+export function isMember(state: number): boolean {
+  return state === QUEUED || state === OPEN;
+}
 
 /** fds at or above this are refused ("refused: fd table full"); 1 MiB of table. */
 export const DEFAULT_TABLE_CAPACITY = 65_536;
@@ -114,7 +125,7 @@ export class ConnTable {
     Atomics.store(this.#a, H_STOPPING, 1);
   }
 
-  /** Live Hub members (OPEN connections) across all threads. */
+  /** Live Hub members (QUEUED and OPEN connections) across all threads. */
   get hubSize(): number {
     return Atomics.load(this.#a, H_HUB_SIZE);
   }
@@ -225,43 +236,60 @@ export class ConnTable {
     }
   }
 
-  /** A freshly accepted fd waits for a thread. Acceptor only. */
+  /**
+   * A freshly accepted fd joins the Hub and waits for a thread. Acceptor
+   * only, once the socket is ready to be written to by any thread (its
+   * send timeout set). The extent a broadcast scans grows before the slot
+   * is published, so a broadcast that starts after this returns reaches it.
+   */
   register(fd: number, id: number): void {
+    this.#peak(H_HIGH_FD, fd + 1);
     this.lock(fd);
     Atomics.store(this.#a, this.#base(fd) + S_ID, id);
+    Atomics.add(this.#a, H_HUB_SIZE, 1);
     Atomics.store(this.#a, this.#base(fd) + S_STATE, QUEUED);
     this.unlock(fd);
-    this.#peak(H_HIGH_FD, fd + 1);
-  }
-
-  /** QUEUED → OPEN when a thread takes it; joins the Hub. Owner only. */
-  open(fd: number): boolean {
-    const b = this.#base(fd) + S_STATE;
-    if (Atomics.compareExchange(this.#a, b, QUEUED, OPEN) !== QUEUED) return false;
-    Atomics.add(this.#a, H_HUB_SIZE, 1);
-    return true;
   }
 
   /**
-   * QUEUED → CLOSING, for whoever closes a connection no thread took: the
-   * stopping main thread, or a thread that finds the server stopping. The
-   * CAS makes exactly one of them the closer (it then calls release); the
-   * other leaves the fd alone, as it may be closed and its number reused.
-   * The id check cannot meet a reused number re-registered: claims happen
-   * only once stopping, and the acceptor registers nothing after that.
+   * A thread takes the connection: QUEUED → OPEN (it stays in the Hub), or
+   * DOOMED_QUEUED → DOOMED (a send timed out while it waited: the thread
+   * finds it shut down and closes it). False when it is not this thread's
+   * to serve (stopping: claimed by the main thread). Owner only.
+   */
+  open(fd: number): boolean {
+    const b = this.#base(fd) + S_STATE;
+    if (Atomics.compareExchange(this.#a, b, QUEUED, OPEN) === QUEUED) return true;
+    return Atomics.compareExchange(this.#a, b, DOOMED_QUEUED, DOOMED) === DOOMED_QUEUED;
+  }
+
+  /**
+   * QUEUED or DOOMED_QUEUED → CLOSING (leaving the Hub), for whoever closes
+   * a connection no thread took: the stopping main thread, or a thread that
+   * finds the server stopping. The CAS makes exactly one of them the closer
+   * (it then calls release, whose lock waits out a sender still writing to
+   * it); the other leaves the fd alone, as it may be closed and its number
+   * reused. The id check cannot meet a reused number re-registered: claims
+   * happen only once stopping, and the acceptor registers nothing after that.
    */
   claimQueued(fd: number, id: number): boolean {
     if (this.id(fd) !== id) return false;
-    return Atomics.compareExchange(this.#a, this.#base(fd) + S_STATE, QUEUED, CLOSING) === QUEUED;
+    const b = this.#base(fd) + S_STATE;
+    if (Atomics.compareExchange(this.#a, b, QUEUED, CLOSING) === QUEUED) {
+      Atomics.sub(this.#a, H_HUB_SIZE, 1);
+      return true;
+    }
+    return Atomics.compareExchange(this.#a, b, DOOMED_QUEUED, CLOSING) === DOOMED_QUEUED;
   }
 
   /**
-   * OPEN → DOOMED (leaves the Hub): no further broadcast reaches it. Caller
-   * holds the lock. Returns false if it was not OPEN.
+   * A member leaves the Hub, no further broadcast reaches it: OPEN →
+   * DOOMED, QUEUED → DOOMED_QUEUED (its thread, when one takes it, finds
+   * it doomed). Caller holds the lock. Returns false if it was no member.
    */
   doom(fd: number): boolean {
     const b = this.#base(fd) + S_STATE;
-    if (Atomics.compareExchange(this.#a, b, OPEN, DOOMED) !== OPEN) return false;
+    if (Atomics.compareExchange(this.#a, b, OPEN, DOOMED) !== OPEN && Atomics.compareExchange(this.#a, b, QUEUED, DOOMED_QUEUED) !== QUEUED) return false;
     Atomics.sub(this.#a, H_HUB_SIZE, 1);
     return true;
   }
@@ -275,7 +303,7 @@ export class ConnTable {
     Atomics.add(this.#a, pins, 1);
     try {
       const st = this.state(fd);
-      if (st !== QUEUED && st !== OPEN && st !== DOOMED) return false;
+      if (st !== QUEUED && st !== OPEN && st !== DOOMED && st !== DOOMED_QUEUED) return false;
       shutdown(fd);
       return true;
     } finally {

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import type * as net from 'node:net';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pendingAccepts } from '../helpers/accept-queue.js';
 import { ByteCount, connect, pattern, Wakeup } from '../helpers/net.js';
 import { readUntilClosed } from '../helpers/http.js';
 import type { CaseContext } from './suite.js';
@@ -90,6 +92,127 @@ async function inGroup(port: number, n: number, body: (members: Member[]) => Pro
     await body(members);
   } finally {
     for (const m of members) m.s.destroy();
+  }
+}
+
+/**
+ * The tutorial's kind of client, as a new user runs it (nc, telnet, a few
+ * lines of asyncio): it connects, pauses, and types; no join line, no
+ * handshake of ours. Its pause is a fixed time, not a signal from the
+ * server, so a server whose clients join the group later than their accept
+ * loses their lines.
+ */
+const PLAIN_PAUSE_MS = 500;
+/** Lines each plain client sends, one write each, PLAIN_GAP_MS apart (a person or a script typing). */
+const PLAIN_LINES = 10;
+const PLAIN_GAP_MS = 3;
+/**
+ * Bounds, not expectations: generous so a CPU hog on one core cannot make
+ * the case fail (a blocking server may be starting a thread for each of 60
+ * connections while the lines arrive).
+ */
+const PLAIN_ACCEPT_MS = 15_000;
+const PLAIN_DELIVERY_MS = 30_000;
+/** Where the kernel cannot be asked (not Linux): a longer pause stands in for "the server has accepted". */
+const PLAIN_PAUSE_NO_PROC_MS = 2000;
+
+/** Line k of plain client i: distinct bytes per (sender, seq), of varying length, so a cut, merged or swapped line shows. */
+function plainLine(i: number, k: number): string {
+  return `p ${i} ${k} ${pattern(8 + ((i * 7 + k * 13) % 50), i * 1009 + k + 1).toString('hex')}`;
+}
+
+/**
+ * Connect `n` plain clients at once, wait until the server has accepted
+ * every one (and PLAIN_PAUSE_MS beyond), then each sends its lines; every
+ * client must get every line of every client (its own included), byte for
+ * byte, once, in each sender's order.
+ *
+ * "Accepted" as the client can know it: its connect() returned, and the
+ * kernel holds nothing for the server to take (no connection left in the
+ * listener's accept queue, no handshake half done; /proc/net/tcp). A line
+ * sent after that was sent after the server's accept of every receiver.
+ */
+async function plainClientsGetEverything(port: number, n: number): Promise<void> {
+  const socks = await Promise.all(Array.from({ length: n }, () => connect(port)));
+  try {
+    const texts = socks.map(() => '');
+    const newlines = socks.map(() => 0);
+    const complete = new Wakeup();
+    const want = n * PLAIN_LINES;
+    /** Clients that have all `want` lines. */
+    let whole = 0;
+    socks.forEach((s, r) => {
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        texts[r] = (texts[r] ?? '') + d;
+        const before = newlines[r] ?? 0;
+        let after = before;
+        for (let at = d.indexOf('\n'); at >= 0; at = d.indexOf('\n', at + 1)) after++;
+        newlines[r] = after;
+        if (before < want && after >= want && ++whole === n) complete.wake();
+      });
+    });
+    const accepted = performance.now() + PLAIN_ACCEPT_MS;
+    let pending = await pendingAccepts(port);
+    if (pending === undefined) {
+      await sleep(PLAIN_PAUSE_NO_PROC_MS);
+    } else {
+      while (pending !== undefined && (pending.queued > 0 || pending.handshaking > 0)) {
+        assert.ok(performance.now() < accepted, `the server took none of ${pending.queued} queued connections (and ${pending.handshaking} handshakes) in ${PLAIN_ACCEPT_MS / 1000} s`);
+        await sleep(20);
+        pending = await pendingAccepts(port);
+      }
+      await sleep(PLAIN_PAUSE_MS);
+    }
+    assert.ok(texts.every((t) => t === ''), 'no client sent yet, so none may have received anything');
+    await Promise.all(socks.map(async (s, i) => {
+      for (let k = 0; k < PLAIN_LINES; k++) {
+        s.write(`${plainLine(i, k)}\n`);
+        await sleep(PLAIN_GAP_MS);
+      }
+    }));
+    const deadline = performance.now() + PLAIN_DELIVERY_MS;
+    while (whole < n && performance.now() < deadline) await complete.sleep(Math.min(200, deadline - performance.now()));
+    // A duplicate would come after the last expected line: give it a moment to show.
+    await sleep(100);
+
+    const tally = { lost: 0, duplicated: 0, reordered: 0, corrupt: 0 };
+    const firstFaults: string[] = [];
+    const fault = (kind: keyof typeof tally, what: string, count = 1): void => {
+      tally[kind] += count;
+      if (firstFaults.length < 5) firstFaults.push(what);
+    };
+    texts.forEach((text, r) => {
+      const lines = text.split('\n');
+      if (lines.at(-1) !== '') fault('corrupt', `client ${r}: ends in a partial line ${JSON.stringify(lines.at(-1)?.slice(0, 40))}`);
+      const seen = Array.from({ length: n }, () => new Set<number>());
+      const last = Array.from({ length: n }, () => -1);
+      for (const line of lines.slice(0, -1)) {
+        const m = /^p (\d+) (\d+) /.exec(line);
+        const i = Number(m?.[1]);
+        const k = Number(m?.[2]);
+        const from = seen[i];
+        if (m === null || from === undefined || k >= PLAIN_LINES || line !== plainLine(i, k)) {
+          fault('corrupt', `client ${r}: ${JSON.stringify(line.slice(0, 40))} is no line any client sent`);
+          continue;
+        }
+        if (from.has(k)) fault('duplicated', `client ${r}: line ${k} of client ${i} twice`);
+        else if (k < (last[i] ?? -1)) fault('reordered', `client ${r}: line ${k} of client ${i} after line ${last[i]}`);
+        from.add(k);
+        last[i] = Math.max(last[i] ?? -1, k);
+      }
+      seen.forEach((from, i) => {
+        const missing = PLAIN_LINES - from.size;
+        if (missing > 0) fault('lost', `client ${r}: ${missing} of ${PLAIN_LINES} lines of client ${i} never came`, missing);
+      });
+    });
+    assert.deepEqual(
+      tally,
+      { lost: 0, duplicated: 0, reordered: 0, corrupt: 0 },
+      `${n} plain clients, ${PLAIN_LINES} lines each, ${n * n * PLAIN_LINES} deliveries: ${JSON.stringify(tally)}; first: ${firstFaults.join('; ')}`,
+    );
+  } finally {
+    for (const s of socks) s.destroy();
   }
 }
 
@@ -195,6 +318,12 @@ export function chatCases(ctx: CaseContext): void {
       assert.ok(data.length < fastGot.got, `the slow consumer got all ${data.length} bytes: it was never cut off`);
     });
   });
+
+  for (const n of [20, 60]) {
+    test(`${n} plain clients (no join line) that connect, pause and send: each gets every line sent after its accept, none lost, duplicated or reordered`, async () => {
+      await plainClientsGetEverything(ctx.server().port, n);
+    });
+  }
 
   test('the load driver sees exactly-once, in-order delivery', async () => {
     const r = await runDriver('chat', {
