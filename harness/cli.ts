@@ -503,8 +503,8 @@ const cli = yargs(hideBin(process.argv))
       y
         .option('baseline', { type: 'string', array: true, demandOption: true, describe: 'results.json of the reference run (several: pooled)' })
         .option('current', { type: 'string', array: true, demandOption: true, describe: 'results.json of the run under test (several: pooled)' })
-        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest slowdown of the median that counts (5% or 0.05)' })
-        .option('alpha', { type: 'string', default: '0.01', describe: 'significance level of the one-sided Mann-Whitney U test' })
+        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest change that counts, and the band OK means (5% or 0.05)' })
+        .option('alpha', { type: 'string', default: '0.05', describe: 'family-wise error level of the whole table: Holm across every cell and metric gated' })
         .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS[/idle=N] cell of the same run' })
         .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' })
         .example(examplesOf('check')),
