@@ -68,6 +68,8 @@ const PROTOCOL_FLAGS: Record<string, { flag: string; parse: (flag: string, v: un
   messageSize: { flag: '--message-size', parse: (f, v) => positiveInt(f, v, 64 * 1024 * 1024) },
   // http: CPU burned per request, pipelining depth.
   workUs: { flag: '--work-us', parse: (f, v) => nonNegativeInt(f, v, 1_000_000) },
+  // http: syscalls that change nothing (getpid) per request: a syscall regression on demand.
+  extraSyscalls: { flag: '--extra-syscalls', parse: (f, v) => nonNegativeInt(f, v, 10_000) },
   pipelining: { flag: '--pipelining', parse: (f, v) => positiveInt(f, v, 1024) },
   // chat: how many clients send (0: all of them).
   chatSenders: { flag: '--chat-senders', parse: (f, v) => nonNegativeInt(f, v, 1000) },
@@ -301,6 +303,7 @@ const cli = yargs(hideBin(process.argv))
         .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
+        .option('extra-syscalls', { type: 'string', describe: 'http: syscalls that change nothing (getpid) made per request, every strategy (default 0)' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
         .option('sndbuf', { type: 'string', describe: 'SO_SNDBUF bytes for every accepted socket (default 0: the system\'s, autotuned)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
@@ -341,6 +344,7 @@ const cli = yargs(hideBin(process.argv))
         .option('message-size', { type: 'string', default: '64', describe: 'echo/chat message size in bytes' })
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
+        .option('extra-syscalls', { type: 'string', describe: 'http: syscalls that change nothing (getpid) made per request, every strategy (default 0)' })
         .option('pipelining', { type: 'string', describe: 'http: requests in flight per connection (default 1)' })
         .option('http-driver', { type: 'string', default: 'native', describe: 'http load generator: native or autocannon' })
         .option('method', { type: 'string', describe: 'http: the request method (default GET)' })
