@@ -82,6 +82,8 @@ export interface Plan {
   expectStatus?: string;
   /** http, `--target` only: the file every reply's body must equal (`--expect-body`; absent: any well-framed body). */
   expectBody?: FileRef;
+  /** How each cell's anatomy was asked to be counted (absent: auto). */
+  anatomy?: AnatomyMode;
   /** `bench --profile`: the named bundle of flags the run started from (absent: none); flags given beside it override its values. */
   profile?: string;
 }
@@ -181,6 +183,11 @@ export interface Anatomy {
   userUsPerOp: number;
   /** Server CPU per op in the kernel, µs (the kernel's stime): the syscalls and what they cost. */
   kernelUsPerOp: number;
+  /**
+   * perf: of the receives in `syscalls`, how many per op returned EAGAIN (a
+   * try that found nothing: busy-poll's spin, SIGIO's drain of every socket).
+   */
+  eagainPerOp?: Record<string, number>;
   /** Page faults (minor + major) per op; null where it was not counted. */
   pageFaultsPerOp: number | null;
   /** Seconds the counters ran: from the window's opening to its closing, as the harness saw them. */
@@ -190,6 +197,8 @@ export interface Anatomy {
 }
 
 export type AnatomySource = 'perf' | 'proc';
+/** `bench --anatomy`: perf where it can count, else /proc (auto); one of them only; or off. */
+export type AnatomyMode = 'auto' | AnatomySource | 'off';
 
 export interface StartupMetrics {
   /** Wall time from listen() until every prestarted resource was ready, ms. */

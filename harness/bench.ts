@@ -16,6 +16,7 @@ import { runMicro, type MicroOptions } from './micro.js';
 import { checkCpuList, checkEphemeralPorts, checkFdLimit, checkMemory, checkNodeVersion, checkOutDir } from './preflight.js';
 import { SCHEMA_VERSION, type Cell, type Plan, type Results } from '../core/results.js';
 import { runCell, type CellSpec } from './runner.js';
+import { probePerf } from './anatomy.js';
 import { stopAllChildren } from './spawn.js';
 import { UsageError } from '../core/errors.js';
 import { toolVersion } from './version.js';
@@ -100,7 +101,20 @@ export function preflightBench(o: Pick<BenchOptions, 'plan' | 'out'>, { checkOut
     const a = info.availability();
     if (!a.ok) throw new UsageError(`strategy ${s} is unavailable here: ${a.reason} (drop it from --strategies)`);
   }
+  if (o.plan.anatomy === 'perf') {
+    const probe = probePerf();
+    if (!probe.ok) throw new UsageError(`--anatomy perf: ${probe.why}`);
+  }
   if (checkOut) checkOutDir(o.out);
+}
+
+/** The one line a run prints when its anatomy cannot come from perf. */
+export function anatomyNotice(plan: Plan): string | undefined {
+  const mode = plan.anatomy ?? 'auto';
+  if (mode === 'off') return 'anatomy: not counted (--anatomy off)';
+  if (mode === 'proc') return 'anatomy: counted from /proc (--anatomy proc): no syscalls by name';
+  const probe = probePerf();
+  return probe.ok ? undefined : `anatomy: counted from /proc, not perf: ${probe.why}; no syscalls by name`;
 }
 
 function eta(ms: number): string {
@@ -154,6 +168,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   process.on('SIGTERM', onSigint);
 
   const specs = planCells(o.plan, o.host);
+  const notice = anatomyNotice(o.plan);
+  if (notice !== undefined) o.log(notice);
   const t0 = performance.now();
   try {
     for (let i = 0; i < specs.length && !interrupted; i++) {

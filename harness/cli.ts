@@ -37,6 +37,7 @@ import {
   statusSet,
   strategyList,
   tcpDriverOption,
+  anatomyOption,
   tolerance,
   workloadList,
 } from './options.js';
@@ -371,6 +372,7 @@ const cli = yargs(hideBin(process.argv))
         .option('allow-remote', { type: 'boolean', default: false, describe: 'allow a --target outside 127.0.0.0/8 and ::1' })
         .option('micro', { type: 'boolean', default: false, describe: 'also run the micro-benchmarks and put them in the report' })
         .option('profile', { type: 'string', describe: `a named bundle of these flags: ${PROFILE_NAMES.join(', ')} (see README); flags given beside it override its values` })
+        .option('anatomy', { type: 'string', default: 'auto', describe: 'count what the kernel does for the server per op: auto (perf, else /proc), perf, proc or off' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'check every flag and the machine\'s limits, print the plan and its cell count, run nothing' })
         .option('protocol-json', { type: 'string', hidden: true })
         .example(examplesOf('bench')),
@@ -423,6 +425,7 @@ const cli = yargs(hideBin(process.argv))
         ...(tcpDriver === undefined ? {} : { tcpDriver }),
         loadThreads: argv.loadThreads === undefined ? cpuCount(argv.clientCpus) : positiveInt('--load-threads', argv.loadThreads, 256),
         maxServerRssBytes: argv.maxServerRss === undefined ? Math.floor(os.totalmem() / 2) : byteSize('--max-server-rss', argv.maxServerRss),
+        anatomy: anatomyOption('--anatomy', argv.anatomy),
       };
       const pool = poolOptions(argv);
       if (Object.keys(pool).length > 0) {

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { findStrategy, strategyNames, STRATEGIES, supportsWorkload } from '../strategies/registry.js';
 import { methodProblem, parseHeader, pathProblem } from '../workloads/http/request.js';
 import { parseStatusSet } from '../workloads/http/status-set.js';
-import type { FileRef } from '../core/results.js';
+import type { AnatomyMode, FileRef } from '../core/results.js';
+import { ANATOMY_MODES } from './anatomy.js';
 import { TCP_DRIVERS, type TcpDriver } from './load/tcp-layer.js';
 import { workloadNames } from '../workloads/protocols.js';
 import type { CellRef } from '../reports/aggregate.js';
@@ -134,6 +135,13 @@ export function byteSize(flag: string, v: unknown): number {
 }
 
 /** `--tcp-driver`: one of TCP_DRIVERS. */
+export function anatomyOption(flag: string, v: unknown): AnatomyMode {
+  const s = String(v);
+  const hit = ANATOMY_MODES.find((m) => m === s);
+  if (hit === undefined) throw new UsageError(`${flag} must be one of ${ANATOMY_MODES.join(', ')}, got "${s}"`);
+  return hit;
+}
+
 export function tcpDriverOption(flag: string, v: unknown): TcpDriver {
   const s = String(v);
   const hit = TCP_DRIVERS.find((d) => d === s);

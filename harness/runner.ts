@@ -12,6 +12,7 @@ import { decodeHistogram, summarize } from '../core/latency.js';
 import type { IdleReport } from './load/idle-messages.js';
 import type { LoadCommand, LoadMessage, LoadRequest } from './load/load-child.js';
 import { sampleProc, ProcWatcher, type ProcSample } from './proc.js';
+import { anatomyOf, KernelCounter, serverPids, type KernelTally } from './anatomy.js';
 import type { Cap } from '../core/counters.js';
 import type { Cell, FileRef, Plan } from '../core/results.js';
 import type { HttpClientSpec } from '../workloads/http/client.js';
@@ -124,6 +125,8 @@ interface LoadOutcome {
   holdShort?: string;
   /** The server's caps as the window opened (strategies with a start-up phase). */
   capsAtOpen?: Cap[];
+  /** What the kernel counted for the server over the window. */
+  tally?: KernelTally;
 }
 
 /** The load child's whole run may take this long (idle connects, connects, warm-up, its hold, the window). */
@@ -214,6 +217,7 @@ async function runLoad(
   server: ServerHandle | null,
   watcher: ProcWatcher,
   http: HttpClientSpec | undefined,
+  counter: KernelCounter | undefined,
 ): Promise<LoadOutcome> {
   const { plan } = spec;
   const clientPid = child.pid ?? -1;
@@ -223,7 +227,10 @@ async function runLoad(
   let measuringAt = 0;
   let idleHeld = 0;
   const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0, sampleMs: 0, heldMs: 0 };
-  const awaitMeasure = server?.tracksServing === true;
+  // The window waits for a server's start-up phase, and for the counters to be attached.
+  const awaitMeasure = server?.tracksServing === true || counter !== undefined;
+  // Enable and disable in order, each after perf acknowledged the one before.
+  let counting: Promise<void> = Promise.resolve();
 
   const request: LoadRequest = {
     type: 'start',
@@ -252,11 +259,13 @@ async function runLoad(
   // by the time between samples, and ops by the driver's own window.
   const onPhase = (phase: DriverPhase, atMs: number): void => {
     if (phase === 'measuring') {
+      if (counter !== undefined) counting = counting.then(() => counter.enable());
       serverAt = watcher.sample();
       clientAt = sampleProc(clientPid);
       t0 = performance.now();
       measuringAt = atMs;
     } else if (phase === 'draining' && t0 > 0) {
+      if (counter !== undefined) counting = counting.then(() => counter.disable());
       out.sampleMs = performance.now() - t0;
       out.windowMs = atMs - measuringAt;
       const s = watcher.sample();
@@ -270,12 +279,13 @@ async function runLoad(
     if (server?.servingLimit !== undefined && want > server.servingLimit) {
       // It can never serve them all at once: capped, and no hold for a count that cannot come.
       out.holdShort = `starved: ${want} connections asked for but at most ${server.servingLimit} can be served at once (the pool's thread cap); the rest wait`;
-    } else if (server !== null && awaitMeasure) {
+    } else if (server?.tracksServing === true) {
       const hold = await holdForServer(() => pollServer(server), want);
       out.heldMs = hold.heldMs;
       if (hold.short !== undefined) out.holdShort = hold.short;
       if (hold.caps !== undefined) out.capsAtOpen = hold.caps;
     }
+    await counter?.ready();
     sendTo(child, { type: 'measure' });
   };
 
@@ -322,6 +332,11 @@ async function runLoad(
   ]);
   clearTimeout(timer);
   if (child.exitCode === null && child.signalCode === null) await stopChild(child, 2000);
+  if (counter !== undefined) {
+    await counting;
+    const tally = await counter.finish();
+    if (tally !== undefined) out.tally = tally;
+  }
   return out;
 }
 
@@ -394,7 +409,10 @@ async function runExternalCell(spec: CellSpec, cell: Cell): Promise<Cell> {
   const pid = spec.plan.targetPid ?? -1;
   const watcher = new ProcWatcher(pid);
   if (pid > 0) watcher.start();
-  const load = await runLoad({ ...spec, host: t.host }, spawnLoadChild(spec.plan), t.port, null, watcher, http);
+  const loadChild = spawnLoadChild(spec.plan);
+  // Its workers too (nginx's master forks them): the server is every process of it.
+  const counter = pid > 0 ? KernelCounter.start(serverPids(pid), spec.plan.anatomy ?? 'auto') : undefined;
+  const load = await runLoad({ ...spec, host: t.host }, loadChild, t.port, null, watcher, http, counter);
   watcher.stop();
   fillFromLoad(cell, spec, load);
   cell.server.peakRssBytes = watcher.peakRss;
@@ -436,7 +454,8 @@ export async function runCell(spec: CellSpec): Promise<Cell> {
     }
   });
   watcher.start(100);
-  const load = await runLoad(spec, loadChild, server.port, server, watcher, http);
+  const counter = KernelCounter.start([server.child.pid ?? -1], spec.plan.anatomy ?? 'auto');
+  const load = await runLoad(spec, loadChild, server.port, server, watcher, http, counter);
   watcher.stop();
   const killed = await stopServer(server);
   if (guard !== undefined) load.failure = guard;
@@ -497,6 +516,10 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
     if (r.targetRate > 0) cell.achievedRatio = Math.round((cell.opsPerSec / r.targetRate) * 1000) / 1000;
   }
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
+  if (load.tally !== undefined) {
+    const anatomy = anatomyOf(load.tally, cell.opsPerSec);
+    if (anatomy !== undefined) cell.server.anatomy = anatomy;
+  }
   cell.server.cpuSeconds = load.serverCpu;
   cell.server.cpuPercent = (100 * load.serverCpu) / sampleSec;
   // CPU rate over op rate, each over the interval it was counted in.

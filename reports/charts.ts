@@ -47,7 +47,13 @@ declare module 'chart.js' {
     errorBars?: ErrorBarsOptions;
     background?: BackgroundOptions;
     dodge?: DodgeOptions;
+    barTotals?: BarTotalsOptions;
   }
+}
+
+/** Stacked bars: the text written above each bar (its total), by bar index. */
+export interface BarTotalsOptions {
+  labels: string[];
 }
 
 export type ChartKind = 'throughput' | 'latency' | 'hdr' | 'cpu' | 'rss' | 'threads' | 'deliveries' | 'delivery-latency' | 'idle-throughput' | 'idle-cpu';
@@ -193,17 +199,22 @@ function idleDomain(v: WorkloadView, connections: number, idle: readonly number[
 
 /** Base options every chart shares: fixed size, no animation, readable fonts. */
 export function baseOptions(title: string, subtitle: string[]): NonNullable<ChartConfiguration<'line'>['options']> {
+  return sharedOptions(title, subtitle);
+}
+
+/** The same options for any chart type (the anatomy's bars use them too). */
+export function sharedOptions(title: string, subtitle: string[]) {
   return {
     responsive: false,
-    animation: false,
+    animation: false as const,
     devicePixelRatio: 1,
     color: TEXT,
     layout: { padding: { left: 16, right: 24, top: 8, bottom: 12 } },
     plugins: {
       background: { colour: '#ffffff' },
-      title: { display: true, text: title, color: TEXT, font: { size: 24, weight: 'bold' }, padding: { top: 6, bottom: 4 } },
+      title: { display: true, text: title, color: TEXT, font: { size: 24, weight: 'bold' as const }, padding: { top: 6, bottom: 4 } },
       subtitle: { display: true, text: subtitle, color: '#444444', font: { size: 15 }, padding: { bottom: 10 } },
-      legend: { position: 'bottom', labels: { color: TEXT, font: { size: 15 }, usePointStyle: true, pointStyleWidth: 36, boxHeight: 10, padding: 14 } },
+      legend: { position: 'bottom' as const, labels: { color: TEXT, font: { size: 15 }, usePointStyle: true, pointStyleWidth: 36, boxHeight: 10, padding: 14 } },
       tooltip: { enabled: false },
     },
   };

@@ -23,6 +23,7 @@ import type { PageChart, PageData, PageDataId, PageLegendItem, PageTicks, PageTi
 import { planCharts, workloadsOf, type ChartKind, type ChartSpec, type PointRef } from './charts.js';
 import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs } from './format.js';
 import { renderReport } from './markdown.js';
+import { barValueText, planAnatomyCharts, type BarChartSpec } from './anatomy-charts.js';
 import { escapeHtml, inlineHtml, markdownToHtml, slug } from './markdown-html.js';
 import { fmtNs, MICRO_CHART_FILE, microWaitChart } from './micro.js';
 import { strategyColour } from './palette.js';
@@ -38,6 +39,8 @@ export interface HtmlAssets {
 export interface HtmlOptions {
   /** Charts to show (default: planCharts of the results). */
   charts?: readonly ChartSpec[];
+  /** The anatomy's bar charts (default: planAnatomyCharts of the results). */
+  anatomyCharts?: readonly BarChartSpec[];
 }
 
 const DATA_ID: PageDataId = 'iomodels-charts';
@@ -421,6 +424,65 @@ function buildMicro(m: MicroResults, id: string): Built {
   };
 }
 
+/**
+ * An anatomy chart: stacked bars, one per strategy. Its datasets are parts
+ * of an op (syscall names, kinds of switch), not strategies, so the
+ * strategy switches leave it alone; its tooltip names the strategy's cell.
+ */
+function buildBar(spec: BarChartSpec, id: string): Built {
+  const options = asRecord(spec.config.options);
+  const plugins = asRecord(options['plugins']);
+  const gen = asRecord(asRecord(plugins['legend'])['labels'])['generateLabels'];
+  const legend = isFn(gen) ? (gen() as LegendItem[]).map(legendItem) : [];
+  const totals = spec.strategies.map((_, j) => spec.points.reduce((acc, refs) => acc + (refs[j]?.est.median ?? 0), 0));
+  const yScale = asRecord(asRecord(options['scales'])['y']);
+  const ticks: Record<string, PageTicks> = { y: portableTicks(yScale, Math.max(0, ...totals)) };
+  const json = JSON.parse(JSON.stringify(spec.config)) as ChartConfiguration<'bar'>;
+  const o = asRecord(json.options);
+  delete o['devicePixelRatio'];
+  o['responsive'] = true;
+  o['maintainAspectRatio'] = false;
+  o['animation'] = false;
+  const p = asRecord(o['plugins']);
+  delete p['background'];
+  delete p['tooltip'];
+  for (const k of ['title', 'subtitle']) asRecord(p[k])['display'] = false;
+  const ys = asRecord(asRecord(o['scales'])['y']);
+  const values = ticks['y']?.values ?? [];
+  if (values.length > 0) {
+    ys['min'] = values[0];
+    ys['max'] = values[values.length - 1];
+  }
+  const value = (v: number): string => `${barValueText(spec.kind, v)} ${spec.valueName}`;
+  const tips = spec.points.map((refs) =>
+    refs.map((ref, j): PageTip | null => {
+      if (ref === undefined) return null;
+      const e = ref.est;
+      const ci = e.n >= 2 && e.hi > e.lo ? [`95% CI ${barValueText(spec.kind, e.lo)} – ${barValueText(spec.kind, e.hi)} (${e.n} repetitions)`] : [];
+      return { title: cellName(ref.row.group), lines: [`${ref.part}: ${value(e.median)}`, ...ci, `all parts: ${value(totals[j] ?? Number.NaN)}`, `counted by ${ref.row.source}`] };
+    }),
+  );
+  const rows = spec.strategies.map((st, j) => [st, ...spec.points.map((refs) => (refs[j] === undefined ? '–' : barValueText(spec.kind, refs[j].est.median))), barValueText(spec.kind, totals[j] ?? Number.NaN)]);
+  const head = ['strategy', ...spec.points.map((refs) => refs.find((r) => r !== undefined)?.part ?? ''), 'all'];
+  const page: PageChart = {
+    id,
+    config: json,
+    ticks,
+    legend,
+    strategies: spec.points.map(() => ''),
+    tips,
+    tipShared: spec.points.map(() => ({ lines: [] })),
+    errorBars: [],
+    dodge: [],
+  };
+  return {
+    page,
+    title: textOf(asRecord(plugins['title'])['text']),
+    subtitle: textOf(asRecord(plugins['subtitle'])['text']),
+    table: table(head, rows, (c) => c > 0),
+  };
+}
+
 function figure(b: Built, caption: string | undefined): string {
   const id = escapeHtml(b.page.id);
   const tableBlock = b.table === '' ? '' : `\n<details class="data" open><summary>Table</summary>\n${b.table}\n</details>`;
@@ -532,9 +594,11 @@ details.data summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 
 export function renderHtml(results: Results, assets: HtmlAssets, opts: HtmlOptions = {}): string {
   const charts = opts.charts ?? planCharts(results);
-  const md = renderReport(results, { charts, ...(results.micro === undefined ? {} : { microChart: MICRO_CHART_FILE }) });
+  const bars = opts.anatomyCharts ?? planAnatomyCharts(results);
+  const md = renderReport(results, { charts, anatomyCharts: bars, ...(results.micro === undefined ? {} : { microChart: MICRO_CHART_FILE }) });
   const built = new Map<string, Built>();
   for (const spec of charts) built.set(spec.file, buildChart(spec, `chart-${slug(spec.file.replace(/\.png$/, ''))}`));
+  for (const spec of bars) built.set(spec.file, buildBar(spec, `chart-${slug(spec.file.replace(/\.png$/, ''))}`));
   if (results.micro !== undefined) built.set(MICRO_CHART_FILE, buildMicro(results.micro, 'chart-micro-wait'));
 
   const workloads = new Set(workloadsOf(results));

@@ -9,6 +9,8 @@ import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs, opUnitOf } from './format.js';
 import { renderMicroSection } from './micro.js';
 import { metricEstimate, rankGroups, type Ranking } from './verdict.js';
+import { ANATOMY_INTRO, anatomyRows, anatomySettings, describeRow, findings, renderAnatomyTable, settingText } from './anatomy.js';
+import { planAnatomyCharts, type BarChartSpec } from './anatomy-charts.js';
 
 export interface ReportOptions {
   /**
@@ -18,6 +20,32 @@ export interface ReportOptions {
   charts?: readonly ChartSpec[] | false;
   /** File name of the drawn micro-benchmark chart, when results carry a micro section. */
   microChart?: string;
+  /** The anatomy's bar charts to embed: the default plans them; `false` leaves them out. */
+  anatomyCharts?: readonly BarChartSpec[] | false;
+}
+
+/**
+ * *Anatomy of one operation* for one workload: per setting (a connection
+ * count, the ends of an idle sweep) the table, its charts, and each
+ * strategy's op told in the tutorial's two phases.
+ */
+export function renderAnatomySection(results: Results, workload: string, charts: readonly BarChartSpec[]): string[] {
+  const settings = anatomySettings(results, workload);
+  if (settings.length === 0) return [];
+  const unit = opUnitOf(results, workload);
+  const lines = ['### Anatomy of one operation', '', ANATOMY_INTRO, ''];
+  for (const s of settings) {
+    const rows = anatomyRows(results, workload, s);
+    if (rows.length === 0) continue;
+    lines.push(`#### ${settingText(s).replace(/^at /, 'At ')}`, '', renderAnatomyTable(rows));
+    for (const c of charts.filter((x) => x.workload === workload && x.setting.connections === s.connections && x.setting.idle === s.idle)) {
+      lines.push(`![${c.workload} ${c.kind}](${c.file})`, '', `*${c.caption}*`, '');
+    }
+    lines.push(...rows.filter((r) => r.group.status !== 'failed').map((r) => `- ${describeRow(r, unit)}`), '');
+  }
+  const notes = [...new Set(results.cells.filter((c) => c.workload === workload).flatMap((c) => (c.server.anatomy?.note === undefined ? [] : [c.server.anatomy.note])))];
+  if (notes.length > 0) lines.push(`Counted from /proc, not perf: ${notes.join('; ')}.`, '');
+  return lines;
 }
 
 /** The reference every ratio is taken against: Node's own event loop. */
@@ -315,11 +343,16 @@ function specialLine(c: Cell): string {
 
 export function renderReport(results: Results, opts: ReportOptions = {}): string {
   const charts = opts.charts === false ? [] : (opts.charts ?? planCharts(results));
+  const bars = opts.charts === false || opts.anatomyCharts === false ? [] : (opts.anatomyCharts ?? planAnatomyCharts(results));
   const m = results.machine;
   const p = results.plan;
   const lines: string[] = [];
   lines.push('# iomodels report', '');
   if (!results.complete) lines.push('> **Incomplete run**: interrupted or still running; the cells below are those that finished.', '');
+  const found = findings(results, workloadsOf(results));
+  if (found.length > 0) {
+    lines.push('**Findings** (each from this run\'s data, and stated only where its intervals hold it up):', '', ...found.map((f) => `- ${f}`), '');
+  }
   lines.push(
     `Run ${results.startedAt} → ${results.finishedAt}, iomodels ${results.tool.version}.`,
     '',
@@ -378,6 +411,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
         ...mine.filter(isIdle).flatMap(embed),
       );
     }
+    lines.push(...renderAnatomySection(results, workload, bars));
   }
   const startup = renderStartupTable(results);
   if (startup !== undefined) {
@@ -408,6 +442,7 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '- **chat**: by default only 10 clients send (`--chat-senders`), each with one message in flight until the last client has it, so fan-out stays bounded; `extra.deliveriesPerSec` counts message × receiver deliveries; p50/p99 run from send until the last client has the message. Any lost, duplicated or reordered delivery fails the cell.',
     '- **http driver**: `native` (default; µs histograms) or `autocannon` (client.driver in results.json); autocannon records whole milliseconds (each merged at its midpoint, so < 1 ms reads 500 µs): its percentiles have 1 ms resolution.',
     '- **p50/p99**: HDR-histogram latency percentiles of one operation, from send to the last byte of its verified reply (µs resolution).',
+    '- **anatomy**: syscalls, context switches and page faults of every server thread, counted by the kernel (perf stat, enabled when the window opened and disabled when it closed; `--anatomy proc` or a machine without perf: /proc\'s per-thread switches, utime/stime, faults and syscr/syscw), each divided by the window\'s ops the way CPU per op is. Load-side work is never counted.',
     '- **server CPU µs/op**: user + system CPU of the server process per second of the window (from /proc, sampled when its start and end reached the harness), divided by ops/s; lower is more efficient.',
     '- **client CPU %**: the load child\'s CPU (in brackets, each load thread\'s); at ≥ 90% of the cores it was given (`--client-cpus`), or one load thread at ≥ 90% of a core, the cell is *client-bound* and measures the load generator, not the server.',
     '- **est.**: connections alive when the window opened; fewer than requested means the server refused some (see caps).',

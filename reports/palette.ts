@@ -46,3 +46,38 @@ export function strategyColour(name: string): string {
   return hslToHex(fnv1a(name) % 360, 0.6, 0.42);
 }
 
+
+/**
+ * One colour per syscall name in the anatomy's stacked bars, by family, so
+ * a reader sees phase 1 (the waits: blues), phase 2 (the receives: greens),
+ * the replies (oranges), thread wake-ups (purple) and signals (red) at a
+ * glance; "other" is grey, unknown names hash to a muted colour.
+ */
+const SYSCALL_FIXED: Readonly<Record<string, string>> = {
+  epoll_wait: '#1f4e9c',
+  epoll_pwait: '#6f9fd8',
+  epoll_pwait2: '#6f9fd8',
+  poll: '#2b6cb0',
+  ppoll: '#2b6cb0',
+  select: '#3d5a98',
+  pselect6: '#3d5a98',
+  io_uring_enter: '#111111',
+  recvfrom: '#2ca02c',
+  read: '#5cb85c',
+  recvmsg: '#98df8a',
+  readv: '#98df8a',
+  sendto: '#ff7f0e',
+  write: '#ffbb78',
+  sendmsg: '#e6a100',
+  writev: '#e6a100',
+  futex: '#9467bd',
+  rt_sigreturn: '#d62728',
+  accept4: '#17becf',
+  close: '#8c564b',
+  getpid: '#e377c2',
+  other: '#bbbbbb',
+};
+
+export function syscallColour(name: string): string {
+  return SYSCALL_FIXED[name] ?? hslToHex(fnv1a(name) % 360, 0.35, 0.55);
+}

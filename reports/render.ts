@@ -6,7 +6,7 @@
  */
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
-import { CHART_HEIGHT, CHART_WIDTH, type BackgroundOptions, type DodgeOptions, type ErrorBarsOptions } from './charts.js';
+import { CHART_HEIGHT, CHART_WIDTH, TEXT, type BackgroundOptions, type BarTotalsOptions, type DodgeOptions, type ErrorBarsOptions } from './charts.js';
 
 Chart.register(...registerables);
 
@@ -33,24 +33,27 @@ export function chartFont(): string | undefined {
  * CanvasRenderingContext2D, which does not exist under Node; it is the
  * @napi-rs/canvas context we created.
  */
-function context(chart: Chart<'line'>): SKRSContext2D {
+function context(chart: { ctx: unknown }): SKRSContext2D {
   const ctx: unknown = chart.ctx;
   return ctx as SKRSContext2D;
 }
 
 /** A white page: PNGs are otherwise transparent and unreadable on dark viewers. */
-const background: Plugin<'line', BackgroundOptions> = {
-  id: 'background',
-  defaults: { colour: '#ffffff' },
-  beforeDraw(chart, _args, opts) {
-    const ctx = context(chart);
-    const { width, height } = chart;
-    ctx.save();
-    ctx.fillStyle = opts.colour;
-    ctx.fillRect(0, 0, width, height);
-    ctx.restore();
-  },
-};
+function backgroundPlugin<T extends 'line' | 'bar'>(): Plugin<T, BackgroundOptions> {
+  return {
+    id: 'background',
+    defaults: { colour: '#ffffff' },
+    beforeDraw(chart, _args, opts) {
+      const ctx = context(chart);
+      const { width, height } = chart;
+      ctx.save();
+      ctx.fillStyle = opts.colour;
+      ctx.fillRect(0, 0, width, height);
+      ctx.restore();
+    },
+  };
+}
+const background = backgroundPlugin<'line'>();
 
 /** Vertical 95% CI bars with caps, drawn over the points they belong to. */
 const errorBars: Plugin<'line', ErrorBarsOptions> = {
@@ -102,6 +105,47 @@ const dodge: Plugin<'line', DodgeOptions> = {
     }
   },
 };
+
+/** Each stacked bar's total above it: a bar too small to see still says what it holds. */
+const barTotals: Plugin<'bar', BarTotalsOptions> = {
+  id: 'barTotals',
+  defaults: { labels: [] },
+  afterDatasetsDraw(chart, _args, opts) {
+    const ctx = context(chart);
+    ctx.save();
+    ctx.fillStyle = TEXT;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'bottom';
+    ctx.font = `bold 15px ${Chart.defaults.font.family ?? 'sans-serif'}`;
+    for (const [i, label] of opts.labels.entries()) {
+      let top = Number.POSITIVE_INFINITY;
+      let x = Number.NaN;
+      for (let d = 0; d < chart.data.datasets.length; d++) {
+        const bar = chart.getDatasetMeta(d).data[i];
+        if (bar === undefined || !Number.isFinite(bar.y)) continue;
+        top = Math.min(top, bar.y);
+        x = bar.x;
+      }
+      if (Number.isFinite(top) && Number.isFinite(x)) ctx.fillText(label, x, top - 4);
+    }
+    ctx.restore();
+  },
+};
+
+/** Draw a bar chart config (the anatomy's stacked bars) into a PNG. */
+export function renderBarChart(config: ChartConfiguration<'bar'>, width = CHART_WIDTH, height = CHART_HEIGHT): Buffer {
+  const canvas = createCanvas(width, height);
+  const chart = new Chart(canvas.getContext('2d'), {
+    ...config,
+    options: { ...config.options, responsive: false, animation: false, devicePixelRatio: 1 },
+    plugins: [...(config.plugins ?? []), backgroundPlugin<'bar'>(), barTotals],
+  });
+  try {
+    return canvas.toBuffer('image/png');
+  } finally {
+    chart.destroy();
+  }
+}
 
 /** Draw one chart config into a PNG of the given size. */
 export function renderChart(config: ChartConfiguration<'line'>, width = CHART_WIDTH, height = CHART_HEIGHT): Buffer {

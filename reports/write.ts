@@ -12,7 +12,8 @@ import type { Results } from '../core/results.js';
 import { planCharts, type ChartPlanOptions, type ChartSpec } from './charts.js';
 import { renderHtml, type HtmlAssets } from './html.js';
 import { renderReport } from './markdown.js';
-import { chartFont, renderChart } from './render.js';
+import { chartFont, renderBarChart, renderChart } from './render.js';
+import { planAnatomyCharts, type BarChartSpec } from './anatomy-charts.js';
 import { MICRO_CHART_FILE, microWaitChart, renderMicroSection } from './micro.js';
 
 export interface WrittenReport {
@@ -57,6 +58,19 @@ export async function writeReport(results: Results, outDir: string, opts: ChartP
     // Yield between charts so a signal handler or progress line can run.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+  const bars = planAnatomyCharts(results);
+  const drawnBars: BarChartSpec[] = [];
+  for (const spec of bars) {
+    try {
+      const file = path.join(outDir, spec.file);
+      writeFileSync(file, renderBarChart(spec.config));
+      drawnBars.push(spec);
+      charts.push(file);
+    } catch (err) {
+      warnings.push(`chart ${spec.file} not drawn: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   let microChart: string | undefined;
   if (results.micro !== undefined) {
     try {
@@ -69,11 +83,11 @@ export async function writeReport(results: Results, outDir: string, opts: ChartP
     }
   }
   const reportPath = path.join(outDir, 'report.md');
-  writeFileSync(reportPath, renderReport(results, { charts: drawn, ...(microChart === undefined ? {} : { microChart }) }));
+  writeFileSync(reportPath, renderReport(results, { charts: drawn, anatomyCharts: drawnBars, ...(microChart === undefined ? {} : { microChart }) }));
   let htmlPath: string | undefined = path.join(outDir, 'report.html');
   try {
     // Every planned chart: the page draws them itself, a PNG that failed does not matter there.
-    writeFileSync(htmlPath, renderHtml(results, htmlAssets(), { charts: planned }));
+    writeFileSync(htmlPath, renderHtml(results, htmlAssets(), { charts: planned, anatomyCharts: bars }));
   } catch (err) {
     warnings.push(`report.html not written: ${err instanceof Error ? err.message : String(err)}`);
     htmlPath = undefined;

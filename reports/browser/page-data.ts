@@ -22,8 +22,8 @@ export interface PageData {
 export interface PageChart {
   /** The id of the chart's <canvas>; its figure is `fig-<id>`. */
   id: string;
-  /** Chart.js configuration, JSON-safe: no callbacks, NaN as null (a gap). */
-  config: ChartConfiguration<'line'>;
+  /** Chart.js configuration, JSON-safe: no callbacks, NaN as null (a gap). Bars: the anatomy's stacked bars. */
+  config: ChartConfiguration<'line'> | ChartConfiguration<'bar'>;
   /** Per scale id: the ticks to draw and their labels, as the server's formatters wrote them. */
   ticks: Record<string, PageTicks>;
   /** Legend entries in order; those with a datasetIndex toggle their strategy. */

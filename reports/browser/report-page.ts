@@ -133,7 +133,9 @@ function draw(ChartJs: typeof ChartClass, page: PageChart): void {
   const width = canvas.parentElement?.clientWidth ?? 800;
   const k = width < 520 ? 0.62 : width < 900 ? 0.72 : 0.8;
 
-  const config: ChartConfiguration<'line'> = page.config;
+  // A bar config (the anatomy's) takes the same options set here: tick
+  // labels, legend, tooltip; Chart.js draws whichever type it names.
+  const config = page.config as ChartConfiguration<'line'>;
   const options = (config.options ??= {});
   scaleFonts(options, k);
   const scales = (options.scales ??= {});

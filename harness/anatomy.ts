@@ -1,0 +1,420 @@
+/**
+ * The anatomy of one operation: what a server asked of the kernel over a
+ * cell's measured window, counted by the kernel itself.
+ *
+ * Counting runs beside the stopwatch, not instead of it: syscalls and
+ * context switches per op stay within a few percent run to run on a shared
+ * machine where timing moves by tens of percent, and they say *why* a model
+ * costs what it does (who waits in which call, who scans, how many kernel
+ * crossings an op takes).
+ *
+ * The source is `perf stat` in counting mode, started disabled on every
+ * thread of the server (`-p`, inherited by threads started later) and
+ * switched on and off with the window over its control fds, so its own
+ * start-up never lands inside the window. Where perf is missing or refused,
+ * /proc's counters stand in (per-thread context switches, utime/stime, page
+ * faults, /proc/PID/io's syscr/syscw) and the cell says so: /proc cannot
+ * count syscalls by name, so those are left null, never zero.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { Anatomy, AnatomyMode, AnatomySource } from '../core/results.js';
+
+export const ANATOMY_MODES: readonly AnatomyMode[] = ['auto', 'perf', 'proc', 'off'];
+
+/** USER_HZ: 100 on every Linux ABI Node runs on. */
+const CLK_TCK = 100;
+
+/**
+ * Syscalls counted by name, most telling first: each multiplexing model's
+ * wait, then the data phase, then what a connection or a signal costs. A
+ * name the kernel has no tracepoint for (another ABI) is dropped; when
+ * there are many threads the tail is dropped to stay inside the fd limit,
+ * and whatever is not named is summed as "other" from the total.
+ */
+export const SYSCALL_NAMES: readonly string[] = [
+  'epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'poll', 'ppoll', 'select', 'pselect6', 'io_uring_enter',
+  'recvfrom', 'sendto', 'read', 'write', 'readv', 'writev', 'recvmsg', 'sendmsg',
+  'futex', 'rt_sigreturn', 'accept4', 'accept', 'close', 'epoll_ctl', 'shutdown', 'setsockopt',
+  'getpid', 'sched_yield', 'nanosleep', 'clock_nanosleep', 'rt_sigprocmask', 'tgkill', 'kill',
+  'mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'fcntl', 'ioctl', 'getsockopt', 'getsockname',
+  'io_uring_register', 'recvmmsg', 'sendmmsg', 'pread64', 'pwrite64', 'sendfile', 'openat', 'statx',
+  'newfstatat', 'fstat', 'lseek', 'clock_gettime', 'gettimeofday', 'getrusage', 'gettid',
+  'rt_sigaction', 'rt_sigtimedwait', 'eventfd2', 'membarrier', 'prctl', 'mremap', 'socket',
+];
+
+/** Receives whose EAGAIN returns are counted: a try that found nothing (busy-poll's spin, SIGIO's drain). */
+export const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', 'accept4'];
+
+/** perf opens one fd per event per thread: keep well inside a 20,000-fd limit. */
+const PERF_FD_BUDGET = 12_000;
+/** A name under this share of all syscalls goes to "other". */
+export const NAMED_SHARE = 0.01;
+
+/** Raw counts over the counted interval, before dividing by ops. */
+export interface KernelTally {
+  source: AnatomySource;
+  syscalls: number | null;
+  byName: Record<string, number>;
+  /** Of `byName`, the calls that returned EAGAIN. */
+  eagain: Record<string, number>;
+  voluntary: number;
+  involuntary: number;
+  pageFaults: number | null;
+  userSec: number;
+  kernelSec: number;
+  countedSec: number;
+  note?: string;
+}
+
+interface ProcSnapshot {
+  userTicks: number;
+  kernelTicks: number;
+  faults: number;
+  syscr: number | null;
+  syscw: number | null;
+  /** Per thread (tid → [voluntary, involuntary]). */
+  switches: Map<string, [number, number]>;
+}
+
+function readText(p: string): string | null {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** /proc's counters for a set of processes (every thread), or null when none can be read. */
+export function procSnapshot(pids: readonly number[]): ProcSnapshot | null {
+  const s: ProcSnapshot = { userTicks: 0, kernelTicks: 0, faults: 0, syscr: 0, syscw: 0, switches: new Map() };
+  let any = false;
+  for (const pid of pids) {
+    const stat = readText(`/proc/${pid}/stat`);
+    if (stat === null) continue;
+    any = true;
+    // Fields after the ")" that closes comm: minflt is field 10, majflt 12, utime 14, stime 15 (1-based).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    s.faults += Number(f[7]) + Number(f[9]);
+    s.userTicks += Number(f[11]);
+    s.kernelTicks += Number(f[12]);
+    const io = readText(`/proc/${pid}/io`);
+    const r = io === null ? undefined : /syscr:\s+(\d+)/.exec(io)?.[1];
+    const w = io === null ? undefined : /syscw:\s+(\d+)/.exec(io)?.[1];
+    s.syscr = r === undefined || s.syscr === null ? null : s.syscr + Number(r);
+    s.syscw = w === undefined || s.syscw === null ? null : s.syscw + Number(w);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      tids = [];
+    }
+    for (const tid of tids) {
+      const st = readText(`/proc/${pid}/task/${tid}/status`);
+      if (st === null) continue;
+      const v = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1] ?? 0);
+      const nv = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1] ?? 0);
+      s.switches.set(`${pid}/${tid}`, [v, nv]);
+    }
+  }
+  return any ? s : null;
+}
+
+/**
+ * Context switches between two snapshots, per thread: a thread that started
+ * in between counts from zero; one that ended in between took its count
+ * with it (an undercount /proc cannot avoid; perf's inherited counters do not
+ * have it).
+ */
+function switchesBetween(a: ProcSnapshot, b: ProcSnapshot): [number, number] {
+  let v = 0;
+  let nv = 0;
+  for (const [tid, [bv, bnv]] of b.switches) {
+    const [av, anv] = a.switches.get(tid) ?? [0, 0];
+    v += Math.max(0, bv - av);
+    nv += Math.max(0, bnv - anv);
+  }
+  return [v, nv];
+}
+
+/** The pid and its children (nginx's workers under its master): the server is all of them. */
+export function serverPids(pid: number): number[] {
+  const out = [pid];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const stat = readText(`/proc/${e}/stat`);
+    if (stat === null) continue;
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === pid) out.push(Number(e));
+  }
+  return out;
+}
+
+function threadCount(pids: readonly number[]): number {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      n += readdirSync(`/proc/${pid}/task`).length;
+    } catch {
+      // gone: counts nothing
+    }
+  }
+  return Math.max(1, n);
+}
+
+let perfProbe: { ok: true; names: string[] } | { ok: false; why: string } | undefined;
+
+/**
+ * Whether perf can count here, asked once per process: it must exist, be
+ * allowed (perf_event_paranoid, or root) and see the syscall tracepoints.
+ * Running it once also mounts tracefs, where the tracepoint names are read.
+ */
+export function probePerf(): { ok: true; names: string[] } | { ok: false; why: string } {
+  if (perfProbe !== undefined) return perfProbe;
+  if (process.platform !== 'linux') return (perfProbe = { ok: false, why: `perf counting is Linux-only (this is ${process.platform})` });
+  const r = spawnSync('perf', ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error !== undefined) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    return (perfProbe = { ok: false, why: code === 'ENOENT' ? 'perf is not installed (Debian: apt-get install linux-perf)' : `perf did not run (${code ?? r.error.message})` });
+  }
+  if (r.status !== 0 || !/raw_syscalls:sys_enter/.test(r.stderr) || /not supported|not counted/.test(r.stderr)) {
+    const first = r.stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? `exit ${r.status}`;
+    const paranoid = readText('/proc/sys/kernel/perf_event_paranoid')?.trim();
+    return (perfProbe = { ok: false, why: `perf was refused: ${first}${paranoid === undefined ? '' : ` (perf_event_paranoid ${paranoid}; run as root or lower it)`}` });
+  }
+  const dir = '/sys/kernel/tracing/events/syscalls';
+  const names = existsSync(dir) ? SYSCALL_NAMES.filter((n) => existsSync(`${dir}/sys_enter_${n}`)) : [...SYSCALL_NAMES];
+  return (perfProbe = { ok: true, names });
+}
+
+/** What perf is asked to count, in order (its CSV lines come back in this order). */
+interface PerfEvent {
+  key: string;
+  args: string[];
+}
+
+export function perfEvents(names: readonly string[], threads: number): PerfEvent[] {
+  const base: PerfEvent[] = [
+    { key: 'syscalls', args: ['-e', 'raw_syscalls:sys_enter'] },
+    { key: 'switches', args: ['-e', 'context-switches'] },
+    // Switched out while still runnable: preempted, not waiting.
+    { key: 'involuntary', args: ['-e', 'sched:sched_switch', '--filter', 'prev_state == 0'] },
+    { key: 'faults', args: ['-e', 'page-faults'] },
+  ];
+  const room = Math.max(0, Math.floor(PERF_FD_BUDGET / threads) - base.length);
+  const eagain = EAGAIN_NAMES.filter((n) => names.includes(n)).map((n) => ({ key: `eagain:${n}`, args: ['-e', `syscalls:sys_exit_${n}`, '--filter', 'ret == -11'] }));
+  const named = names.map((n) => ({ key: `name:${n}`, args: ['-e', `syscalls:sys_enter_${n}`] }));
+  // The named waits and the data phase first, then the EAGAIN tries, then the tail.
+  const head = named.slice(0, 16);
+  return [...base, ...[...head, ...eagain, ...named.slice(16)].slice(0, room)];
+}
+
+/** perf's -x, lines, in event order: counts, or null for one it could not count. */
+export function parsePerfCsv(text: string, n: number): (number | null)[] | null {
+  const out: (number | null)[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(<not counted>|<not supported>|[\d.]+),[^,]*,([^,]+),/.exec(line.trim());
+    if (m === null) continue;
+    out.push(m[1] === undefined || m[1].startsWith('<') ? null : Number(m[1]));
+  }
+  return out.length === n ? out : null;
+}
+
+/**
+ * One cell's counter: started before the window (perf takes a moment to
+ * attach to every thread), enabled when it opens and disabled when it closes.
+ */
+export class KernelCounter {
+  readonly source: AnatomySource;
+  readonly #pids: readonly number[];
+  readonly #note: string | undefined;
+  #perf: ChildProcess | undefined;
+  #events: PerfEvent[] = [];
+  #stderr = '';
+  #acks: (() => void)[] = [];
+  #ready: Promise<boolean> = Promise.resolve(true);
+  #perfFailed: string | undefined;
+  /** Set before the SIGINT that makes perf print its counts, so that exit is not taken for a failure. */
+  #stopping = false;
+  #t0 = 0;
+  #t1 = 0;
+  #p0: ProcSnapshot | null = null;
+  #p1: ProcSnapshot | null = null;
+
+  private constructor(pids: readonly number[], source: AnatomySource, note?: string) {
+    this.#pids = pids;
+    this.source = source;
+    this.#note = note;
+  }
+
+  /** A counter for these processes, or undefined when nothing can count here (mode off, no /proc). */
+  static start(pids: readonly number[], mode: AnatomyMode): KernelCounter | undefined {
+    if (mode === 'off' || pids.length === 0 || pids.some((p) => p <= 0)) return undefined;
+    if (procSnapshot(pids) === null) return undefined;
+    if (mode === 'proc') return new KernelCounter(pids, 'proc', 'asked for with --anatomy proc');
+    const probe = probePerf();
+    if (!probe.ok) return new KernelCounter(pids, 'proc', probe.why);
+    const c = new KernelCounter(pids, 'perf');
+    c.#spawnPerf(probe.names);
+    return c;
+  }
+
+  #spawnPerf(names: readonly string[]): void {
+    this.#events = perfEvents(names, threadCount(this.#pids));
+    const args = ['stat', '-x', ',', '--no-big-num', '-D', '-1', '--control', 'fd:3,4', ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
+    const perf = spawn('perf', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    this.#perf = perf;
+    perf.stderr?.setEncoding('utf8');
+    this.#ready = new Promise<boolean>((resolve) => {
+      perf.stderr?.on('data', (d: string) => {
+        this.#stderr += d;
+        // Printed once every event is open, before the first enable.
+        if (this.#stderr.includes('Events disabled')) resolve(true);
+      });
+      perf.once('error', (err) => {
+        this.#perfFailed = `perf did not start: ${err.message}`;
+        resolve(false);
+      });
+      perf.once('exit', () => {
+        if (!this.#stopping) this.#perfFailed ??= `perf exited before the window: ${this.#stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no message'}`;
+        resolve(false);
+        for (const a of this.#acks.splice(0)) a();
+      });
+    });
+    (perf.stdio[4] as Readable | null)?.on('data', (d: Buffer) => {
+      for (let i = 0; i < d.toString().split('ack').length - 1; i++) this.#acks.shift()?.();
+    });
+  }
+
+  /** Resolves when counting can start (at most `ms`): the window should not open before. */
+  async ready(ms = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([this.#ready, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    clearTimeout(timer);
+    if (!ok) this.#perfFailed ??= `perf was not ready within ${ms / 1000} s`;
+  }
+
+  #command(cmd: string): Promise<void> {
+    const ctl = this.#perf?.stdio[3] as Writable | null | undefined;
+    if (ctl === undefined || ctl === null || this.#perfFailed !== undefined || this.#perf?.exitCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.#acks.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ctl.write(`${cmd}\n`);
+    });
+  }
+
+  /** The window opened: start counting. */
+  async enable(): Promise<void> {
+    if (this.source === 'perf') await this.#command('enable');
+    this.#t0 = performance.now();
+    this.#p0 = procSnapshot(this.#pids);
+  }
+
+  /** The window closed: stop counting. */
+  async disable(): Promise<void> {
+    if (this.#t0 === 0) return;
+    this.#p1 = procSnapshot(this.#pids);
+    this.#t1 = performance.now();
+    if (this.source === 'perf') await this.#command('disable');
+  }
+
+  /** Stop perf and return what was counted (undefined: the window was never counted). */
+  async finish(): Promise<KernelTally | undefined> {
+    const perf = this.#perf;
+    let counts: (number | null)[] | null = null;
+    if (perf !== undefined) {
+      if (perf.exitCode === null && perf.signalCode === null) {
+        const done = new Promise<void>((r) => perf.once('close', () => r()));
+        this.#stopping = true;
+        perf.kill('SIGINT');
+        const timer = setTimeout(() => perf.kill('SIGKILL'), 5000);
+        await done;
+        clearTimeout(timer);
+      }
+      counts = this.#perfFailed === undefined ? parsePerfCsv(this.#stderr, this.#events.length) : null;
+    }
+    const a = this.#p0;
+    const b = this.#p1;
+    if (a === null || b === null || this.#t1 <= this.#t0) return undefined;
+    const [voluntaryProc, involuntaryProc] = switchesBetween(a, b);
+    const base = {
+      userSec: (b.userTicks - a.userTicks) / CLK_TCK,
+      kernelSec: (b.kernelTicks - a.kernelTicks) / CLK_TCK,
+      countedSec: (this.#t1 - this.#t0) / 1000,
+    };
+    if (counts !== null) {
+      const at = (key: string): number | null => counts[this.#events.findIndex((e) => e.key === key)] ?? null;
+      const switches = at('switches');
+      const involuntary = at('involuntary');
+      const syscalls = at('syscalls');
+      if (switches !== null && involuntary !== null && syscalls !== null) {
+        const byName: Record<string, number> = {};
+        const eagain: Record<string, number> = {};
+        for (const e of this.#events) {
+          const v = at(e.key);
+          if (v === null) continue;
+          if (e.key.startsWith('name:')) byName[e.key.slice(5)] = v;
+          else if (e.key.startsWith('eagain:')) eagain[e.key.slice(7)] = v;
+        }
+        return { source: 'perf', syscalls, byName, eagain, voluntary: Math.max(0, switches - involuntary), involuntary, pageFaults: at('faults'), ...base };
+      }
+    }
+    // perf was meant to count and did not: say why, and fall back on /proc's counts.
+    const note = this.source === 'perf' ? (this.#perfFailed ?? 'perf printed no counts') : this.#note;
+    const byName: Record<string, number> = {};
+    if (a.syscr !== null && b.syscr !== null) byName['syscr'] = b.syscr - a.syscr;
+    if (a.syscw !== null && b.syscw !== null) byName['syscw'] = b.syscw - a.syscw;
+    return { source: 'proc', syscalls: null, byName, eagain: {}, voluntary: voluntaryProc, involuntary: involuntaryProc, pageFaults: b.faults - a.faults, ...base, ...(note === undefined ? {} : { note }) };
+  }
+
+  /** Stop perf without reading it (a cell that failed before its window). */
+  abort(): void {
+    this.#stopping = true;
+    if (this.#perf !== undefined && this.#perf.exitCode === null) this.#perf.kill('SIGKILL');
+  }
+}
+
+const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
+
+/**
+ * Per op: each count is a rate over the interval it was counted in, divided
+ * by the op rate of the driver's window (as cpuUsPerOp is). Names under 1%
+ * of all syscalls are summed into "other", with whatever was not named.
+ */
+export function anatomyOf(t: KernelTally, opsPerSec: number): Anatomy | undefined {
+  if (opsPerSec <= 0 || t.countedSec <= 0) return undefined;
+  const perOp = (n: number): number => round(n / t.countedSec / opsPerSec);
+  const syscalls: Record<string, number> = {};
+  let named = 0;
+  for (const [name, n] of Object.entries(t.byName).sort((x, y) => y[1] - x[1])) {
+    if (t.syscalls !== null && n < NAMED_SHARE * t.syscalls) continue;
+    syscalls[name] = perOp(n);
+    named += n;
+  }
+  if (t.syscalls !== null && t.syscalls - named > 0) syscalls['other'] = perOp(t.syscalls - named);
+  const eagain: Record<string, number> = {};
+  for (const [name, n] of Object.entries(t.eagain)) if (name in syscalls && n > 0) eagain[name] = perOp(n);
+  return {
+    source: t.source,
+    syscallsPerOp: t.syscalls === null ? null : perOp(t.syscalls),
+    syscalls,
+    ...(Object.keys(eagain).length > 0 ? { eagainPerOp: eagain } : {}),
+    contextSwitchesPerOp: { voluntary: perOp(t.voluntary), involuntary: perOp(t.involuntary) },
+    userUsPerOp: round((t.userSec * 1e6) / t.countedSec / opsPerSec),
+    kernelUsPerOp: round((t.kernelSec * 1e6) / t.countedSec / opsPerSec),
+    pageFaultsPerOp: t.pageFaults === null ? null : perOp(t.pageFaults),
+    countedSec: round(t.countedSec),
+    ...(t.note === undefined ? {} : { note: t.note }),
+  };
+}
