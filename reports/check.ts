@@ -90,7 +90,7 @@ export interface MetricComparison {
   worse: 'higher' | 'lower';
   baseline: number[];
   current: number[];
-  /** Ratio of the geometric means minus 1 (+0.25: 25% more). */
+  /** Ratio of the geometric means minus 1 (+0.25: 25% more); counts: of count + COUNT_OFFSET. */
   change: number;
   /** The interval of the change (ratio − 1) at `level`. */
   lo: number;
@@ -275,8 +275,14 @@ function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
   }
 }
 
-/** Counts below this per op are read as this: a change among events that rare is below anything the gate resolves, and a log needs no zeros. */
-const COUNT_FLOOR = 0.01;
+/**
+ * Counts per op are compared as count + this: a change among events rarer
+ * than one per ten ops (a context switch per few hundred requests, a
+ * batched io_uring_enter) is not what a 5% tolerance is about, and moves by
+ * half from run to run; with the offset it stays inside the band, while one
+ * more syscall or wake-up per op still shows in full. A log needs no zeros.
+ */
+export const COUNT_OFFSET = 0.1;
 /**
  * A syscall is gated by name when it is at least this share of its side's
  * syscalls: smaller ones come and go with the anatomy's 1% cut, and what
@@ -303,7 +309,7 @@ function draft(id: string, label: string, kind: MetricComparison['kind'], worse:
     p: 1,
     verdict: why === undefined ? 'inconclusive' : 'not gated',
     resolution: Number.NaN,
-    log: logChange(baseline, current, kind === 'counted' ? COUNT_FLOOR : 0),
+    log: logChange(baseline, current, kind === 'counted' ? COUNT_OFFSET : 0),
   };
   if (why !== undefined) m.why = why;
   m.change = Math.exp(m.log.d) - 1;
@@ -584,7 +590,7 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
       `gives it across all ${out.comparisons.flatMap((c) => c.metrics).filter((m) => m.verdict !== 'not gated').length} gated metrics at once (family-wise α = ${o.alpha}). ` +
       `**REGRESSION**: the interval lies past ${tol} on the bad side; **OK**: it lies within ±${tol}; **INCONCLUSIVE**: neither. ` +
       `Throughput is gated unless half or more of the cell's repetitions were client-bound; server CPU per op always; syscalls and context switches per op ` +
-      `(the anatomy) where both sides counted them.${how}`,
+      `(the anatomy) where both sides counted them, compared as count + ${COUNT_OFFSET} per op (rarer events are not what the tolerance is about).${how}`,
     '',
   );
   for (const [name, r] of [['baseline', base], ['current', cur]] as const) {

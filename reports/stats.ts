@@ -187,13 +187,13 @@ function meanVar(xs: readonly number[]): { mean: number; ss: number } {
 }
 
 /**
- * The log change of `current` against `baseline`; values below `floor`
- * (counts that can be zero) are read as `floor`. Non-finite and
- * non-positive values after the floor are left out. df is 0 when a side has
+ * The log change of `current` against `baseline`, each value read as
+ * value + `offset` (counts that can be zero: see reports/check.ts).
+ * Non-finite and non-positive values are left out. df is 0 when a side has
  * no value or both have one each: no interval can be given.
  */
-export function logChange(baseline: readonly number[], current: readonly number[], floor = 0): LogChange {
-  const ln = (xs: readonly number[]): number[] => xs.map((v) => Math.max(v, floor)).filter((v) => Number.isFinite(v) && v > 0).map(Math.log);
+export function logChange(baseline: readonly number[], current: readonly number[], offset = 0): LogChange {
+  const ln = (xs: readonly number[]): number[] => xs.map((v) => v + offset).filter((v) => Number.isFinite(v) && v > 0).map(Math.log);
   const b = ln(baseline);
   const c = ln(current);
   if (b.length === 0 || c.length === 0) return { d: Number.NaN, se: Number.NaN, df: 0, sd: Number.NaN, nBaseline: b.length, nCurrent: c.length };

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Anatomy, Cell, Results } from '../core/results.js';
-import { compareResults, type CheckOutcome, type MetricComparison } from '../reports/check.js';
+import { compareResults, COUNT_OFFSET, type CheckOutcome, type MetricComparison } from '../reports/check.js';
 import { studentTQuantile } from '../reports/stats.js';
 import { testCell, testResults } from './helpers/fixtures.js';
 import { CLI } from './helpers/serve.js';
@@ -164,8 +164,8 @@ const low = (f: number): number[] => base5.map((v) => v * f);
 
 /** Three repetitions around `center` whose logs are center·e^{0, +s, −s}: pooled log spread exactly s. */
 const three = (center: number, s: number): number[] => [center, center * Math.exp(s), center * Math.exp(-s)];
-/** An anatomy with these syscalls per op, nothing else. */
-const counted = (syscalls: number[]): NonNullable<Group['anatomy']> => ({ syscalls });
+/** An anatomy whose syscalls per op, read as count + COUNT_OFFSET as the gate does, are these. */
+const counted = (syscalls: number[]): NonNullable<Group['anatomy']> => ({ syscalls: syscalls.map((v) => v - COUNT_OFFSET) });
 const flat3 = [10_000, 10_000, 10_000];
 /**
  * The half-width of a 3-against-3 log interval with spread s, at the level
@@ -199,6 +199,7 @@ describe('three verdicts, at both sides of each boundary (crafted files, 3 repet
 
   it('without noise the tolerance itself is the boundary, both ways, for costs and for throughput', () => {
     const still = (syscalls: number): Results => results([{ ops: flat3, anatomy: counted([syscalls, syscalls, syscalls]) }]);
+    // (counts read as count + COUNT_OFFSET: `counted` takes those.)
     assert.equal(metricOf(gate(still(4), still(4 * 1.051)), 'libuv/echo/100', 'syscalls').verdict, 'regression', '+5.1% syscalls');
     assert.equal(metricOf(gate(still(4), still(4 * 1.049)), 'libuv/echo/100', 'syscalls').verdict, 'ok', '+4.9% syscalls');
     assert.equal(metricOf(gate(still(4), still(4 * 0.949)), 'libuv/echo/100', 'syscalls').verdict, 'improved', '−5.1% syscalls');
@@ -234,7 +235,7 @@ describe('counted metrics (the anatomy)', () => {
     const r = check(['--baseline', a, '--current', b]);
     assert.equal(r.code, 1, `exit 1; stdout:\n${r.stdout}`);
     assert.match(metricRow(r.stdout, 'libuv/echo/100', 'syscalls/op'), /REGRESSION/, 'the total');
-    assert.match(metricRow(r.stdout, 'libuv/echo/100', 'getpid/op'), /REGRESSION/, 'the new name (read as 0.01/op where it was not counted)');
+    assert.match(metricRow(r.stdout, 'libuv/echo/100', 'getpid/op'), /REGRESSION/, 'the new name (0 where it was not counted)');
     assert.doesNotMatch(metricRow(r.stdout, 'libuv/echo/100', 'ops/s'), /REGRESSION/, 'throughput in its noise is no regression');
     assert.match(r.stdout, /1 regression\(s\).*libuv\/echo\/100 \(.*syscalls\/op/, 'the summary names the cell and the metric');
   });

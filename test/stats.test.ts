@@ -48,9 +48,9 @@ describe('the log change and its interval', () => {
     close(n.sd, Math.sqrt(0.5), 1e-12, 'pooled sd of the logs: ((0.5 + 0.5) / 2)^½');
     close(n.se, Math.sqrt(0.5) * Math.sqrt(1), 1e-12, 'se = sd·√(1/2 + 1/2)');
   });
-  it('a floor reads zero counts as the floor; without one, zeros are left out', () => {
-    const c = logChange([0, 0, 0], [1, 1, 1], 0.01);
-    close(Math.exp(c.d), 100, 1e-9, '0 read as 0.01');
+  it('an offset reads zero counts as the offset; without one, zeros are left out', () => {
+    const c = logChange([0, 0, 0], [1, 1, 1], 0.1);
+    close(Math.exp(c.d), 11, 1e-9, '(1 + 0.1) / (0 + 0.1)');
     assert.equal(logChange([0, 1], [1, 1]).nBaseline, 1, 'a zero has no log');
   });
   it('halfWidth, pAbove and repsToResolve agree with each other', () => {
