@@ -32,6 +32,10 @@ export const EXAMPLES = {
     ['$0 check --baseline base.json --current head.json', 'the CI gate: exit 1 only on a significant throughput regression of head against base'],
     ['$0 check --baseline base.json --current head.json --tolerance 10%', 'let slowdowns up to 10% pass (--png check.png also draws both runs with their intervals)'],
   ],
+  compare: [
+    ['$0 compare --current-args "--extra-syscalls 1" --workloads http', 'this tree against itself plus one syscall per request: the gate sees it'],
+    ['$0 compare --baseline ../base --current . --budget 10m', 'two built checkouts, interleaved rounds until resolved or 10 minutes'],
+  ],
   micro: [
     ['$0 micro', 'readiness-wait cost against watched fds, and FFI and EAGAIN costs, into results/micro-<timestamp>'],
     ['$0 micro --counts 10,100,1000 --time 100', 'a quicker pass over fewer fd counts'],

@@ -585,7 +585,7 @@ function renderCheck(o: CheckOptions, base: Results, cur: Results, out: CheckOut
   const lines: string[] = ['## iomodels check', ''];
   const how = normalized ? ` Timing metrics are divided by ${cellKey(o.normalizeTo ?? { strategy: '', workload: '', connections: 0 })} of the same run.` : '';
   lines.push(
-    `Baseline \`${o.baseline.join(' ')}\` vs current \`${o.current.join(' ')}\`. Per cell and metric: the median of each side's repetitions, and the change ` +
+    `Baseline \`${sideLabel(o.baseline)}\` vs current \`${sideLabel(o.current)}\`. Per cell and metric: the median of each side's repetitions, and the change ` +
       `(ratio of geometric means) with its interval (Student t on the log values, spread pooled over both sides), drawn at the level Holm's procedure ` +
       `gives it across all ${out.comparisons.flatMap((c) => c.metrics).filter((m) => m.verdict !== 'not gated').length} gated metrics at once (family-wise α = ${o.alpha}). ` +
       `**REGRESSION**: the interval lies past ${tol} on the bad side; **OK**: it lies within ±${tol}; **INCONCLUSIVE**: neither. ` +

@@ -273,3 +273,30 @@ export function holm(ps: readonly number[], alpha: number): { rejected: boolean[
   });
   return { rejected, level };
 }
+
+/**
+ * The smallest difference between two cells of a table its repetitions can
+ * resolve: the half-width of a two-sided (1 − alpha) interval of the log
+ * ratio of two cells with the table's typical repetitions, the spread
+ * pooled over every cell with at least two values (each cell about its own
+ * mean, on the log scale). Undefined where no cell has two values.
+ */
+export function tableResolution(cells: readonly (readonly number[])[], alpha = 0.05): { ratio: number; reps: number } | undefined {
+  let ss = 0;
+  let df = 0;
+  const ns: number[] = [];
+  for (const xs of cells) {
+    const ln = xs.filter((v) => Number.isFinite(v) && v > 0).map(Math.log);
+    if (ln.length === 0) continue;
+    ns.push(ln.length);
+    if (ln.length < 2) continue;
+    const m = meanVar(ln);
+    ss += m.ss;
+    df += ln.length - 1;
+  }
+  if (df === 0) return undefined;
+  const reps = Math.min(...ns);
+  if (reps < 2) return undefined;
+  const h = studentTQuantile(1 - alpha / 2, df) * Math.sqrt(ss / df) * Math.sqrt(2 / reps);
+  return { ratio: Math.exp(h) - 1, reps };
+}
