@@ -18,7 +18,7 @@ import { examplesOf } from './examples.js';
 import { applyProfile, fitProfile, PROFILE_NAMES, profileOption, typedFlags, type ProfileName } from './profiles.js';
 import { UsageError } from '../core/errors.js';
 import { runCheck } from './check.js';
-import { checkSide, durationSec, runCompare, splitArgs, type CompareSide } from './compare.js';
+import { checkSide, durationSec, runCompare, skipsCharts, splitArgs, type CompareSide } from './compare.js';
 import {
   byteSize,
   cellRef,
@@ -262,6 +262,9 @@ function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
 
+/** compare's measured seconds per cell when neither --duration nor --profile is given. */
+const COMPARE_DURATION = '2';
+
 /** The bench flags compare hands both sides (its selection and windows), with what they do. */
 const COMPARE_BENCH_FLAGS: readonly (readonly [string, string])[] = [
   ['profile', 'profile (default ci)'],
@@ -418,6 +421,7 @@ const cli = yargs(joinFlagValues(hideBin(process.argv)))
         .option('profile', { type: 'string', describe: `a named bundle of these flags: ${PROFILE_NAMES.join(', ')} (see README); flags given beside it override its values` })
         .option('anatomy', { type: 'string', default: 'auto', describe: 'count what the kernel does for the server per op: auto (perf, else /proc), perf, proc or off' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'check every flag and the machine\'s limits, print the plan and its cell count, run nothing' })
+        .option('charts', { type: 'boolean', default: true, describe: 'draw the charts and report.html at the end (--no-charts: results.json and report.md only)' })
         .option('protocol-json', { type: 'string', hidden: true })
         .example(examplesOf('bench')),
     async (argv) => {
@@ -497,10 +501,12 @@ const cli = yargs(joinFlagValues(hideBin(process.argv)))
         host: argv.host,
         ...(argv.micro ? { micro: { counts: [...DEFAULT_MICRO_COUNTS], timeMs: 300, extraOps: microExtraOps() } } : {}),
         tty: process.stderr.isTTY,
+        charts: argv.charts,
         log: (l) => process.stdout.write(l + '\n'),
       });
       const html = outcome.htmlPath === undefined ? '' : `html:    ${outcome.htmlPath}\n`;
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n${html}charts:  ${outcome.charts.length} PNG in ${out}\n`);
+      const drawn = argv.charts ? `charts:  ${outcome.charts.length} PNG in ${out}\n` : '';
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n${html}${drawn}`);
       process.exitCode = outcome.exitCode;
     },
   )
@@ -606,6 +612,8 @@ const cli = yargs(joinFlagValues(hideBin(process.argv)))
         const s: CompareSide = { args: splitArgs(`--${flag}-args`, args) };
         if (dir !== undefined) s.dir = path.resolve(dir);
         checkSide(`--${flag}`, s);
+        // Rounds are read by compare, not by people: charts would only cost each round seconds.
+        if (skipsCharts(s)) s.args = ['--no-charts', ...s.args];
         return s;
       };
       const benchArgs: string[] = [];
@@ -615,8 +623,13 @@ const cli = yargs(joinFlagValues(hideBin(process.argv)))
         // Every one is a string option, once (strictFlags refuses repeats).
         if (typeof v === 'string' && typed.has(flag)) benchArgs.push(`--${flag}`, v);
       }
-      // The ci profile unless one is named: small windows, what a gate needs; flags given beside it win.
-      if (!typed.has('profile')) benchArgs.unshift('--profile', 'ci');
+      // The ci profile unless one is named, flags given beside it winning; its windows stretched to
+      // COMPARE_DURATION, since every cell also pays seconds of fixed start-up (server, load, perf)
+      // that 1-second windows would let eat most of a budget.
+      if (!typed.has('profile')) {
+        benchArgs.unshift('--profile', 'ci');
+        if (!typed.has('duration')) benchArgs.push('--duration', COMPARE_DURATION);
+      }
       const minRounds = positiveInt('--min-rounds', argv.minRounds, 1000);
       const maxRounds = positiveInt('--max-rounds', argv.maxRounds, 100_000);
       if (maxRounds < minRounds) throw new UsageError(`--max-rounds ${maxRounds} is below --min-rounds ${minRounds}`);

@@ -12,7 +12,7 @@
  * or this one, each with its own extra bench flags (the server cost knobs:
  * --work-us, --extra-syscalls), so a single tree can show what the gate sees.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,13 @@ const OWN_CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 /** The CLI a side runs: its checkout's, or this one. */
 export function sideCli(s: CompareSide): string {
   return s.dir === undefined ? OWN_CLI : path.join(s.dir, 'dist', 'harness', 'cli.js');
+}
+
+/** Whether a side's bench can skip its charts (--no-charts): this checkout can; an older one may not know the flag. */
+export function skipsCharts(s: CompareSide): boolean {
+  if (s.dir === undefined) return true;
+  const r = spawnSync(process.execPath, [sideCli(s), 'bench', '--help'], { cwd: s.dir, encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 && /--charts\b/.test(r.stdout);
 }
 
 /** Refuse a checkout without a built CLI before any round runs. */
@@ -124,6 +131,12 @@ export const spawnBench: BenchRunner = (_side, s, args, out) =>
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, stderr }));
   });
+
+/** A side as the table's header names it: where it runs and its own flags (charts aside). */
+function sideText(s: CompareSide): string {
+  const args = s.args.filter((a) => a !== '--no-charts');
+  return `${s.dir ?? 'this checkout'}${args.length > 0 ? ` with \`${args.join(' ')}\`` : ''}`;
+}
 
 function fmtSec(s: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
@@ -194,7 +207,7 @@ export async function runCompare(o: CompareOptions, bench: BenchRunner = spawnBe
     '## iomodels compare',
     '',
     `${rounds} round(s) of base and head, interleaved (ABBA), in ${fmtSec((now() - started) / 1000)}; stopped: ${why}.`,
-    `Base: ${o.base.dir ?? 'this checkout'}${o.base.args.length > 0 ? ` with \`${o.base.args.join(' ')}\`` : ''}; head: ${o.head.dir ?? 'this checkout'}${o.head.args.length > 0 ? ` with \`${o.head.args.join(' ')}\`` : ''}. Every round's results.json is in ${o.out}.`,
+    `Base: ${sideText(o.base)}; head: ${sideText(o.head)}. Every round's results.json is in ${o.out}.`,
     '',
   ].join('\n');
   const markdown = `${head}\n${outcome.markdown.replace(/^## iomodels check\n\n/, '')}`;

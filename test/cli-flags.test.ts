@@ -126,6 +126,7 @@ const ROWS: Row[] = [
   ['bench', '--http-close', ['=maybe'], /--http-close is a switch/],
   ['bench', '--work-us', ['-5', 'x'], /--work-us/],
   ['bench', '--extra-syscalls', ['-1', 'x'], /--extra-syscalls/],
+  ['bench', '--charts', ['=maybe'], /--charts is a switch/],
   ['bench', '--pipelining', ['0', '1025', 'x'], /--pipelining/],
   ['bench', '--http-driver', ['wrk', ''], /--http-driver must be one of native, autocannon/],
   ['bench', '--chat-senders', ['x', '-1', '1001'], /--chat-senders/],
