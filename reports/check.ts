@@ -71,8 +71,6 @@ export interface Side {
   usable: number;
   /** Some usable repetition was client-bound. */
   clientBound: boolean;
-  /** Usable repetitions that were client-bound. */
-  clientBoundReps: number;
   /** Why the cell failed, when every repetition did. */
   reason?: string;
   /** Why a usable repetition was capped (the server refused or kept waiting part of the load), when one was. */
@@ -218,7 +216,6 @@ function side(cells: readonly Cell[], metric: Metric, divisors: Divisors | undef
     failed: cells.length - ok.length,
     usable: ok.length,
     clientBound: ok.some((c) => c.clientBound),
-    clientBoundReps: ok.filter((c) => c.clientBound).length,
   };
   if (ok.length === 0) {
     const reason = cells.find((c) => c.reason !== undefined)?.reason;
