@@ -169,7 +169,8 @@ export interface Anatomy {
   syscallsPerOp: number | null;
   /**
    * Syscalls per op by name (perf: "recvfrom", "epoll_wait", …; every name
-   * above 1% of the total, the rest summed as "other"). proc: "syscr" and
+   * above 1% of the total and every wait call (epoll_wait, poll, select,
+   * io_uring_enter, …) however rare, the rest summed as "other"). proc: "syscr" and
    * "syscw", /proc/PID/io's read- and write-family counts (recv/send are
    * not among them).
    */

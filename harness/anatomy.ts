@@ -17,9 +17,11 @@
  * count syscalls by name, so those are left null, never zero.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Anatomy, AnatomyMode, AnatomySource } from '../core/results.js';
+import { WAIT_CALLS } from '../reports/anatomy.js';
 
 export const ANATOMY_MODES: readonly AnatomyMode[] = ['auto', 'perf', 'proc', 'off'];
 
@@ -34,10 +36,11 @@ const CLK_TCK = 100;
  * and whatever is not named is summed as "other" from the total.
  */
 export const SYSCALL_NAMES: readonly string[] = [
-  'epoll_wait', 'epoll_pwait', 'epoll_pwait2', 'poll', 'ppoll', 'select', 'pselect6', 'io_uring_enter',
-  'recvfrom', 'sendto', 'read', 'write', 'readv', 'writev', 'recvmsg', 'sendmsg',
-  'futex', 'rt_sigreturn', 'accept4', 'accept', 'close', 'epoll_ctl', 'shutdown', 'setsockopt',
-  'getpid', 'sched_yield', 'nanosleep', 'clock_nanosleep', 'rt_sigprocmask', 'tgkill', 'kill',
+  // Every model's data phase and thread wake-ups, then each model's wait:
+  // with many threads (blocking) only the head of the list fits.
+  'recvfrom', 'sendto', 'futex', 'epoll_wait', 'read', 'write', 'epoll_pwait', 'poll', 'pselect6', 'io_uring_enter',
+  'rt_sigreturn', 'accept4', 'ppoll', 'select', 'epoll_pwait2', 'readv', 'writev', 'recvmsg', 'sendmsg', 'close',
+  'epoll_ctl', 'shutdown', 'setsockopt', 'accept', 'getpid', 'sched_yield', 'nanosleep', 'clock_nanosleep', 'rt_sigprocmask', 'tgkill', 'kill',
   'mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'fcntl', 'ioctl', 'getsockopt', 'getsockname',
   'io_uring_register', 'recvmmsg', 'sendmmsg', 'pread64', 'pwrite64', 'sendfile', 'openat', 'statx',
   'newfstatat', 'fstat', 'lseek', 'clock_gettime', 'gettimeofday', 'getrusage', 'gettid',
@@ -47,8 +50,12 @@ export const SYSCALL_NAMES: readonly string[] = [
 /** Receives whose EAGAIN returns are counted: a try that found nothing (busy-poll's spin, SIGIO's drain). */
 export const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', 'accept4'];
 
-/** perf opens one fd per event per thread: keep well inside a 20,000-fd limit. */
-const PERF_FD_BUDGET = 12_000;
+/**
+ * perf opens one fd per event per thread, and attaching and detaching take
+ * time per fd: a thread-per-connection server gets fewer names (the head of
+ * SYSCALL_NAMES; the rest are still in the total, as "other").
+ */
+export const PERF_FD_BUDGET = 3_000;
 /** A name under this share of all syscalls goes to "other". */
 export const NAMED_SHARE = 0.01;
 
@@ -171,6 +178,12 @@ function threadCount(pids: readonly number[]): number {
 
 let perfProbe: { ok: true; names: string[] } | { ok: false; why: string } | undefined;
 
+/** The perf binary: `IOMODELS_PERF` names another (a build of its own, or a missing one to see the /proc fallback). */
+function perfBinary(): string {
+  const p = process.env['IOMODELS_PERF'];
+  return p === undefined || p === '' ? 'perf' : p;
+}
+
 /**
  * Whether perf can count here, asked once per process: it must exist, be
  * allowed (perf_event_paranoid, or root) and see the syscall tracepoints.
@@ -179,7 +192,7 @@ let perfProbe: { ok: true; names: string[] } | { ok: false; why: string } | unde
 export function probePerf(): { ok: true; names: string[] } | { ok: false; why: string } {
   if (perfProbe !== undefined) return perfProbe;
   if (process.platform !== 'linux') return (perfProbe = { ok: false, why: `perf counting is Linux-only (this is ${process.platform})` });
-  const r = spawnSync('perf', ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(perfBinary(), ['stat', '-x', ',', '-e', 'raw_syscalls:sys_enter,context-switches', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error !== undefined) {
     const code = (r.error as NodeJS.ErrnoException).code;
     return (perfProbe = { ok: false, why: code === 'ENOENT' ? 'perf is not installed (Debian: apt-get install linux-perf)' : `perf did not run (${code ?? r.error.message})` });
@@ -228,17 +241,21 @@ export function parsePerfCsv(text: string, n: number): (number | null)[] | null 
 }
 
 /**
- * One cell's counter: started before the window (perf takes a moment to
- * attach to every thread), enabled when it opens and disabled when it closes.
+ * One cell's counter. perf is started disabled before the window (it takes
+ * a moment to attach to every thread), and the load child switches it on
+ * and off through its control FIFO on the window's own edges
+ * (harness/load/count-control.ts): so its counts are the window's, and
+ * divide by the window's ops. /proc is read when the harness hears of the
+ * edges, so its counts are rates over that interval, as cpuUsPerOp is.
  */
 export class KernelCounter {
   readonly source: AnatomySource;
   readonly #pids: readonly number[];
   readonly #note: string | undefined;
   #perf: ChildProcess | undefined;
+  #dir: string | undefined;
   #events: PerfEvent[] = [];
   #stderr = '';
-  #acks: (() => void)[] = [];
   #ready: Promise<boolean> = Promise.resolve(true);
   #perfFailed: string | undefined;
   /** Set before the SIGINT that makes perf print its counts, so that exit is not taken for a failure. */
@@ -266,10 +283,22 @@ export class KernelCounter {
     return c;
   }
 
+  /** perf's control FIFO, for whoever switches it on the window's edges (undefined: not counting with perf). */
+  get controlPath(): string | undefined {
+    return this.#dir === undefined || this.#perfFailed !== undefined ? undefined : path.join(this.#dir, 'control');
+  }
+
   #spawnPerf(names: readonly string[]): void {
     this.#events = perfEvents(names, threadCount(this.#pids));
-    const args = ['stat', '-x', ',', '--no-big-num', '-D', '-1', '--control', 'fd:3,4', ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
-    const perf = spawn('perf', args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    this.#dir = mkdtempSync(path.join(tmpdir(), 'iomodels-perf-'));
+    const fifo = path.join(this.#dir, 'control');
+    const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
+    if (made.status !== 0) {
+      this.#perfFailed = `mkfifo failed: ${made.error?.message ?? made.stderr.trim()}`;
+      return;
+    }
+    const args = ['stat', '-x', ',', '--no-big-num', '-D', '-1', '--control', `fifo:${fifo}`, ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
+    const perf = spawn(perfBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#perf = perf;
     perf.stderr?.setEncoding('utf8');
     this.#ready = new Promise<boolean>((resolve) => {
@@ -285,11 +314,7 @@ export class KernelCounter {
       perf.once('exit', () => {
         if (!this.#stopping) this.#perfFailed ??= `perf exited before the window: ${this.#stderr.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'no message'}`;
         resolve(false);
-        for (const a of this.#acks.splice(0)) a();
       });
-    });
-    (perf.stdio[4] as Readable | null)?.on('data', (d: Buffer) => {
-      for (let i = 0; i < d.toString().split('ack').length - 1; i++) this.#acks.shift()?.();
     });
   }
 
@@ -301,32 +326,23 @@ export class KernelCounter {
     if (!ok) this.#perfFailed ??= `perf was not ready within ${ms / 1000} s`;
   }
 
-  #command(cmd: string): Promise<void> {
-    const ctl = this.#perf?.stdio[3] as Writable | null | undefined;
-    if (ctl === undefined || ctl === null || this.#perfFailed !== undefined || this.#perf?.exitCode !== null) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      this.#acks.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-      ctl.write(`${cmd}\n`);
-    });
-  }
-
-  /** The window opened: start counting. */
-  async enable(): Promise<void> {
-    if (this.source === 'perf') await this.#command('enable');
+  /** The harness heard the window open: /proc's first reading. */
+  windowOpened(): void {
     this.#t0 = performance.now();
     this.#p0 = procSnapshot(this.#pids);
   }
 
-  /** The window closed: stop counting. */
-  async disable(): Promise<void> {
+  /** The harness heard the window close: /proc's second reading. */
+  windowClosed(): void {
     if (this.#t0 === 0) return;
     this.#p1 = procSnapshot(this.#pids);
     this.#t1 = performance.now();
-    if (this.source === 'perf') await this.#command('disable');
+  }
+
+  /** perf printed that the load switched it on and then off: the window was counted whole. */
+  #switched(): boolean {
+    const on = this.#stderr.indexOf('Events enabled');
+    return on >= 0 && this.#stderr.indexOf('Events disabled', on) > on;
   }
 
   /** Stop perf and return what was counted (undefined: the window was never counted). */
@@ -334,6 +350,8 @@ export class KernelCounter {
     const perf = this.#perf;
     let counts: (number | null)[] | null = null;
     if (perf !== undefined) {
+      // The load's "disable" may still be on its way through the FIFO.
+      for (let waited = 0; this.#t0 > 0 && !this.#switched() && waited < 2000 && perf.exitCode === null; waited += 20) await new Promise((r) => setTimeout(r, 20));
       if (perf.exitCode === null && perf.signalCode === null) {
         const done = new Promise<void>((r) => perf.once('close', () => r()));
         this.#stopping = true;
@@ -342,8 +360,10 @@ export class KernelCounter {
         await done;
         clearTimeout(timer);
       }
+      if (this.#perfFailed === undefined && !this.#switched()) this.#perfFailed = 'the window never switched perf on and off (the load could not write its control FIFO)';
       counts = this.#perfFailed === undefined ? parsePerfCsv(this.#stderr, this.#events.length) : null;
     }
+    this.#cleanup();
     const a = this.#p0;
     const b = this.#p1;
     if (a === null || b === null || this.#t1 <= this.#t0) return undefined;
@@ -382,29 +402,44 @@ export class KernelCounter {
   abort(): void {
     this.#stopping = true;
     if (this.#perf !== undefined && this.#perf.exitCode === null) this.#perf.kill('SIGKILL');
+    this.#cleanup();
+  }
+
+  #cleanup(): void {
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true });
+    this.#dir = undefined;
   }
 }
 
 const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
 
 /**
- * Per op: each count is a rate over the interval it was counted in, divided
- * by the op rate of the driver's window (as cpuUsPerOp is). Names under 1%
- * of all syscalls are summed into "other", with whatever was not named.
+ * Per op: perf's counts (switched on the window's own edges) divided by the
+ * window's ops; /proc's, read when the harness heard of the edges, as a rate
+ * over that interval divided by the op rate (as cpuUsPerOp is). Names under 1%
+ * of all syscalls are summed into "other", with whatever was not named,
+ * except the wait calls, which are always named.
  */
-export function anatomyOf(t: KernelTally, opsPerSec: number): Anatomy | undefined {
-  if (opsPerSec <= 0 || t.countedSec <= 0) return undefined;
-  const perOp = (n: number): number => round(n / t.countedSec / opsPerSec);
+export function anatomyOf(t: KernelTally, w: { ops: number; opsPerSec: number }): Anatomy | undefined {
+  const { ops, opsPerSec } = w;
+  if (ops <= 0 || opsPerSec <= 0 || t.countedSec <= 0) return undefined;
+  // perf was switched on the window's edges: its counts are the window's. /proc was read when the harness heard of them: a rate.
+  const perOp = (n: number): number => round(t.source === 'perf' ? n / ops : n / t.countedSec / opsPerSec);
   const syscalls: Record<string, number> = {};
   let named = 0;
   for (const [name, n] of Object.entries(t.byName).sort((x, y) => y[1] - x[1])) {
-    if (t.syscalls !== null && n < NAMED_SHARE * t.syscalls) continue;
+    // A model's wait call is its phase 1: named however rarely it runs (a busy epoll loop waits once per many ops).
+    if (t.syscalls !== null && n < NAMED_SHARE * t.syscalls && !(WAIT_CALLS.includes(name) && n > 0)) continue;
     syscalls[name] = perOp(n);
     named += n;
   }
   if (t.syscalls !== null && t.syscalls - named > 0) syscalls['other'] = perOp(t.syscalls - named);
   const eagain: Record<string, number> = {};
-  for (const [name, n] of Object.entries(t.eagain)) if (name in syscalls && n > 0) eagain[name] = perOp(n);
+  for (const [name, n] of Object.entries(t.eagain)) {
+    // Exits are counted apart from entries: a call that straddles a window edge can be in one and not the other.
+    const calls = t.byName[name] ?? 0;
+    if (name in syscalls && n > 0) eagain[name] = perOp(Math.min(n, calls));
+  }
   return {
     source: t.source,
     syscallsPerOp: t.syscalls === null ? null : perOp(t.syscalls),

@@ -229,14 +229,13 @@ async function runLoad(
   const out: LoadOutcome = { serverCpu: 0, clientCpu: 0, windowMs: 0, sampleMs: 0, heldMs: 0 };
   // The window waits for a server's start-up phase, and for the counters to be attached.
   const awaitMeasure = server?.tracksServing === true || counter !== undefined;
-  // Enable and disable in order, each after perf acknowledged the one before.
-  let counting: Promise<void> = Promise.resolve();
 
   const request: LoadRequest = {
     type: 'start',
     workload: spec.workload,
     idle: spec.idle,
     awaitMeasure,
+    ...(counter?.controlPath === undefined ? {} : { countControl: counter.controlPath }),
     options: {
       host: spec.host,
       port,
@@ -259,13 +258,13 @@ async function runLoad(
   // by the time between samples, and ops by the driver's own window.
   const onPhase = (phase: DriverPhase, atMs: number): void => {
     if (phase === 'measuring') {
-      if (counter !== undefined) counting = counting.then(() => counter.enable());
+      counter?.windowOpened();
       serverAt = watcher.sample();
       clientAt = sampleProc(clientPid);
       t0 = performance.now();
       measuringAt = atMs;
     } else if (phase === 'draining' && t0 > 0) {
-      if (counter !== undefined) counting = counting.then(() => counter.disable());
+      counter?.windowClosed();
       out.sampleMs = performance.now() - t0;
       out.windowMs = atMs - measuringAt;
       const s = watcher.sample();
@@ -333,7 +332,6 @@ async function runLoad(
   clearTimeout(timer);
   if (child.exitCode === null && child.signalCode === null) await stopChild(child, 2000);
   if (counter !== undefined) {
-    await counting;
     const tally = await counter.finish();
     if (tally !== undefined) out.tally = tally;
   }
@@ -517,7 +515,7 @@ function fillFromLoad(cell: Cell, spec: CellSpec, load: LoadOutcome): void {
   }
   cell.latencyUs = { ...summarize(decodeHistogram(r.histogram)), histogram: r.histogram };
   if (load.tally !== undefined) {
-    const anatomy = anatomyOf(load.tally, cell.opsPerSec);
+    const anatomy = anatomyOf(load.tally, cell);
     if (anatomy !== undefined) cell.server.anatomy = anatomy;
   }
   cell.server.cpuSeconds = load.serverCpu;

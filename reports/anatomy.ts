@@ -242,7 +242,7 @@ export const ANATOMY_INTRO =
   '(`perf stat` software and tracepoint counters; `proc` where perf was missing or refused: /proc has no syscalls by name). ' +
   'Unlike the stopwatch these counts barely move between repetitions, and they say why a model costs what it does: ' +
   'in the tutorial\'s terms, phase 1 is waiting for data (which call waits, how often per op), phase 2 is copying it to the process. ' +
-  'Names under 1% of a server\'s syscalls are summed as *other*. Node\'s main thread keeps its own loop (epoll_pwait) for the harness\'s messages in every server. ' +
+  'Names under 1% of a server\'s syscalls are summed as *other*, except the wait calls, named however rare. Node\'s main thread keeps its own loop (epoll_pwait) for the harness\'s messages in every server. ' +
   'User and kernel µs are the kernel\'s own accounting of the process (utime, stime).';
 
 // ---------------------------------------------------------------------------

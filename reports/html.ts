@@ -446,6 +446,7 @@ function buildBar(spec: BarChartSpec, id: string): Built {
   const p = asRecord(o['plugins']);
   delete p['background'];
   delete p['tooltip'];
+  delete p['barTotals'];
   for (const k of ['title', 'subtitle']) asRecord(p[k])['display'] = false;
   const ys = asRecord(asRecord(o['scales'])['y']);
   const values = ticks['y']?.values ?? [];
@@ -474,6 +475,7 @@ function buildBar(spec: BarChartSpec, id: string): Built {
     tipShared: spec.points.map(() => ({ lines: [] })),
     errorBars: [],
     dodge: [],
+    barTotals: (spec.config.options?.plugins?.barTotals?.labels ?? []).map((l) => l ?? ''),
   };
   return {
     page,

@@ -148,6 +148,7 @@ const ROWS: Row[] = [
   ['bench', '--micro', ['=maybe'], /--micro is a switch/],
   ['bench', '--protocol-json', ['{', '{"pipelining":0}'], /--protocol-json/],
   ['bench', '--tcp-driver', ['nope', '', 'NET'], /--tcp-driver must be one of/],
+  ['bench', '--anatomy', ['nope', '', 'PERF'], /--anatomy must be one of auto, perf, proc, off/],
   ['bench', '--load-threads', ['0', 'x', '1.5', '', '257'], /--load-threads/],
   ['bench', '--profile', ['nope', '', 'QUICK', 'quick,ci'], /--profile must be one of quick, ci, full/],
   ['bench', '--dry-run', ['=maybe'], /--dry-run is a switch/],

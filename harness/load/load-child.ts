@@ -17,6 +17,7 @@ import { runDriver } from './drivers.js';
 import { WindowGate } from './window-gate.js';
 import { IdleHolder } from './idle.js';
 import { epochMs, type IdleReport } from './idle-messages.js';
+import { CountControl } from './count-control.js';
 
 /**
  * The window opens this far after the decision, so every load thread sees
@@ -34,6 +35,8 @@ export type LoadRequest = {
   idle: number;
   /** After the warm-up, wait for `measure` before opening the window. */
   awaitMeasure: boolean;
+  /** The server's kernel counters' control FIFO: enabled as the window opens, disabled as it closes. */
+  countControl?: string;
 };
 
 /** Orchestrator → load child after `start`. */
@@ -66,6 +69,7 @@ function openWindow(): void {
 
 async function run(req: LoadRequest): Promise<void> {
   const w = getWorkload(req.workload);
+  const control = req.countControl === undefined ? undefined : new CountControl(req.countControl);
   let idle: IdleHolder | undefined;
   if (req.idle > 0) {
     if (w.idle === undefined) throw new Error(`workload ${w.name} has no idle connections`);
@@ -114,7 +118,12 @@ async function run(req: LoadRequest): Promise<void> {
             maybeWarmed();
           }, req.options.warmupSec * 1000 + READY_DEADLINE_MS);
         }
-        if (phase === 'draining') windowEnd = atMs;
+        if (phase === 'measuring') control?.send('enable');
+        if (phase === 'draining') {
+          // Before anything else: the teardown that follows is not the window's.
+          control?.send('disable');
+          windowEnd = atMs;
+        }
         void send({ type: 'phase', phase, atMs });
       },
     });
@@ -123,6 +132,7 @@ async function run(req: LoadRequest): Promise<void> {
   } finally {
     clearTimeout(warmTimer);
     clearTimeout(readyTimer);
+    control?.close();
     await idle?.close();
   }
 }

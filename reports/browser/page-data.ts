@@ -41,6 +41,8 @@ export interface PageChart {
   errorBars: PageErrorBar[];
   /** Horizontal pixel offset per dataset, so coinciding points stay visible. */
   dodge: number[];
+  /** Stacked bars: each bar's total, written above it (a bar too small to see still says what it holds). */
+  barTotals?: string[];
 }
 
 export interface PageTicks {

@@ -59,6 +59,33 @@ function errorBars(bars: readonly PageErrorBar[]): Plugin<'line'> {
   };
 }
 
+/** Each stacked bar's total above it, as the PNG has it. */
+function barTotals(labels: readonly string[], scale: number): Plugin<'line'> {
+  return {
+    id: 'iomodelsBarTotals',
+    afterDatasetsDraw(chart) {
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.fillStyle = '#222222';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      ctx.font = `bold ${Math.round(15 * scale)}px system-ui, sans-serif`;
+      for (const [i, label] of labels.entries()) {
+        let top = Number.POSITIVE_INFINITY;
+        let x = Number.NaN;
+        for (let d = 0; d < chart.data.datasets.length; d++) {
+          const bar = chart.getDatasetMeta(d).data[i];
+          if (bar === undefined || !Number.isFinite(bar.y)) continue;
+          top = Math.min(top, bar.y);
+          x = bar.x;
+        }
+        if (Number.isFinite(top) && Number.isFinite(x)) ctx.fillText(label, x, top - 3);
+      }
+      ctx.restore();
+    },
+  };
+}
+
 /** Moves each dataset's points sideways by its offset: equal values stay visible, the data keep their x. */
 function dodge(px: readonly number[], scale: number): Plugin<'line'> {
   return {
@@ -178,7 +205,7 @@ function draw(ChartJs: typeof ChartClass, page: PageChart): void {
     },
   };
   options.interaction = { mode: 'nearest', intersect: false };
-  config.plugins = [dodge(page.dodge, k), errorBars(page.errorBars)];
+  config.plugins = [dodge(page.dodge, k), errorBars(page.errorBars), ...(page.barTotals === undefined ? [] : [barTotals(page.barTotals, k)])];
   const chart = new ChartJs<'line'>(canvas, config);
   charts.push({ chart, page });
   canvas.addEventListener('mouseleave', () => {
