@@ -555,7 +555,7 @@ const cli = yargs(joinFlagValues(hideBin(process.argv)))
   )
   .command(
     'check',
-    'CI gate: exit 1 on a significant throughput regression of --current against --baseline',
+    'CI gate: every metric of every cell REGRESSION, OK or INCONCLUSIVE (--current against --baseline); exit 1 on a REGRESSION',
     (y) =>
       y
         .option('baseline', { type: 'string', array: true, demandOption: true, describe: 'results.json of the reference run (several: pooled)' })

@@ -21,7 +21,7 @@ import { cellKey, groupCells, type CellRef } from './aggregate.js';
 import { fmtRate } from './format.js';
 import { serverCpuPerOp, type RankMetric } from './verdict.js';
 import { UsageError } from '../core/errors.js';
-import type { Cell, Results } from '../core/results.js';
+import type { Anatomy, Cell, Results } from '../core/results.js';
 import { estimate, halfWidth, holm, logChange, median, pAbove, repsToResolve, type Estimate, type LogChange } from './stats.js';
 
 export interface CheckOptions {
@@ -342,21 +342,26 @@ function timingMetrics(bOk: readonly Cell[], cOk: readonly Cell[], bDiv: Divisor
 
 /**
  * Syscalls per op (in total and by name) and context switches per op, from
- * the anatomy, where every usable repetition of both sides has one and both
- * were counted the same way (perf and /proc count different things).
+ * the anatomy, over the repetitions both sides counted the same way: perf
+ * where each side has perf-counted repetitions, else /proc (they count
+ * different things, so the two are never mixed). A repetition counted the
+ * other way, or not at all (perf can fail on a window), is left out, and
+ * the note says so.
  */
 function countedMetrics(bOk: readonly Cell[], cOk: readonly Cell[], notes: string[]): MetricComparison[] {
-  const ba = bOk.flatMap((c) => (c.server.anatomy === undefined ? [] : [c.server.anatomy]));
-  const ca = cOk.flatMap((c) => (c.server.anatomy === undefined ? [] : [c.server.anatomy]));
-  if (ba.length === 0 && ca.length === 0) return [];
-  if (ba.length < bOk.length || ca.length < cOk.length) {
-    notes.push(`the anatomy was counted in ${ba.length} of ${bOk.length} baseline and ${ca.length} of ${cOk.length} current repetitions: counts not compared`);
+  const all = (cells: readonly Cell[]): Anatomy[] => cells.flatMap((c) => (c.server.anatomy === undefined ? [] : [c.server.anatomy]));
+  const bAll = all(bOk);
+  const cAll = all(cOk);
+  if (bAll.length === 0 && cAll.length === 0) return [];
+  const source = (['perf', 'proc'] as const).find((src) => bAll.some((a) => a.source === src) && cAll.some((a) => a.source === src));
+  if (source === undefined) {
+    notes.push(`the anatomy was counted in ${bAll.length} of ${bOk.length} baseline and ${cAll.length} of ${cOk.length} current repetitions, never the same way on both sides: counts not compared`);
     return [];
   }
-  const sources = new Set([...ba, ...ca].map((a) => a.source));
-  if (sources.size > 1) {
-    notes.push('the anatomy was counted by perf in some repetitions and from /proc in others: they count different things, so counts are not compared');
-    return [];
+  const ba = bAll.filter((a) => a.source === source);
+  const ca = cAll.filter((a) => a.source === source);
+  if (ba.length < bOk.length || ca.length < cOk.length) {
+    notes.push(`counts from the repetitions counted by ${source}: ${ba.length} of ${bOk.length} baseline, ${ca.length} of ${cOk.length} current (the others were counted another way or not at all)`);
   }
   const out: MetricComparison[] = [];
   const totalsB = ba.map((a) => a.syscallsPerOp);
@@ -364,7 +369,7 @@ function countedMetrics(bOk: readonly Cell[], cOk: readonly Cell[], notes: strin
   const hasTotal = [...totalsB, ...totalsC].every((t) => t !== null);
   if (hasTotal) out.push(draft('syscalls', 'syscalls/op', 'counted', 'higher', totalsB.map((t) => t ?? 0), totalsC.map((t) => t ?? 0)));
   const names = [...new Set([...ba, ...ca].flatMap((a) => Object.keys(a.syscalls)))].filter((n) => n !== 'other').sort();
-  const totalOf = (a: (typeof ba)[number]): number => a.syscallsPerOp ?? Object.values(a.syscalls).reduce((x, y) => x + y, 0);
+  const totalOf = (a: Anatomy): number => a.syscallsPerOp ?? Object.values(a.syscalls).reduce((x, y) => x + y, 0);
   const tb = mean(ba.map(totalOf));
   const tc = mean(ca.map(totalOf));
   for (const name of names) {
@@ -372,7 +377,7 @@ function countedMetrics(bOk: readonly Cell[], cOk: readonly Cell[], notes: strin
     const vc = ca.map((a) => a.syscalls[name] ?? 0);
     if (mean(vb) >= NAME_SHARE * tb || mean(vc) >= NAME_SHARE * tc) out.push(draft(`syscalls:${name}`, `${name}/op`, 'counted', 'higher', vb, vc));
   }
-  const cs = (a: (typeof ba)[number]): number => a.contextSwitchesPerOp.voluntary + a.contextSwitchesPerOp.involuntary;
+  const cs = (a: Anatomy): number => a.contextSwitchesPerOp.voluntary + a.contextSwitchesPerOp.involuntary;
   out.push(draft('ctxsw', 'context switches/op', 'counted', 'higher', ba.map(cs), ca.map(cs)));
   return out;
 }
@@ -491,7 +496,8 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
       continue;
     }
     if (c.capped !== undefined) cmp.notes.push(`capped in both runs (current: ${c.capped}): compared as measured`);
-    if (key !== refKey) gated.push(cmp);
+    // The reference's timing is 1 by construction, but its counts are not normalized: they are gated like any cell's.
+    gated.push(cmp);
   }
 
   // One family: every gated metric of every cell, each a one-sided test of
@@ -509,10 +515,12 @@ export function compareResults(o: CheckOptions, base: Results, cur: Results): Ch
     for (const m of c.metrics) if (m.verdict !== 'not gated' && !hasInterval(m)) decide(m, o.tolerance, fallback);
     const vs = c.metrics.filter((m) => m.verdict !== 'not gated').map((m) => m.verdict);
     if (vs.length === 0) {
-      c.verdict = c.metrics.some((m) => m.id === 'throughput') ? 'unreliable (client-bound)' : 'inconclusive';
+      if (c.verdict !== 'reference') c.verdict = c.metrics.some((m) => m.id === 'throughput') ? 'unreliable (client-bound)' : 'inconclusive';
       continue;
     }
-    c.verdict = vs.includes('regression') ? 'regression' : vs.includes('inconclusive') ? 'inconclusive' : vs.includes('improved') ? 'improved' : 'ok';
+    const worst = vs.includes('regression') ? 'regression' : vs.includes('inconclusive') ? 'inconclusive' : vs.includes('improved') ? 'improved' : 'ok';
+    // The reference keeps its name unless its counts regressed; its metric rows say the rest.
+    if (c.verdict !== 'reference' || worst === 'regression') c.verdict = worst;
   }
 
   const regressions = comparisons.filter((c) => c.verdict === 'regression').length;

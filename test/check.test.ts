@@ -245,9 +245,34 @@ describe('counted metrics (the anatomy)', () => {
     const proc = results([{ ops: flat3, anatomy: { syscalls: [3, 3, 3], source: 'proc' } }]);
     const o = gate(perf, proc);
     assert.deepEqual(o.comparisons[0]?.metrics.map((m) => m.id), ['throughput', 'cpu'], 'perf against /proc: no counted metric');
-    assert.match(o.markdown, /perf in some repetitions and from \/proc in others/, 'and the note says why');
+    assert.match(o.markdown, /never the same way on both sides: counts not compared/, 'and the note says why');
     const none = gate(results([{ ops: flat3 }]), perf);
     assert.match(none.markdown, /anatomy was counted in 0 of 3 baseline/, 'a side without anatomy: not compared, said');
+  });
+
+  it('a repetition perf did not count is left out of the counts, not the whole cell', () => {
+    const b = results([{ ops: [...flat3, 10_000], anatomy: { syscalls: [3, 3.01, 2.99, 3] } }]);
+    const c = results([{ ops: [...flat3, 10_000], anatomy: { syscalls: [4, 4.01, 3.99, 4] } }]);
+    const rep = c.cells.find((x) => x.rep === 1)?.server.anatomy;
+    assert.ok(rep !== undefined);
+    Object.assign(rep, { source: 'proc', syscallsPerOp: null, note: 'perf printed no counts' });
+    const o = gate(b, c);
+    const m = metricOf(o, 'libuv/echo/100', 'syscalls');
+    assert.equal(m.current.length, 3, 'three perf-counted current repetitions');
+    assert.equal(m.verdict, 'regression', 'still found');
+    assert.match(o.markdown, /counts from the repetitions counted by perf: 4 of 4 baseline, 3 of 4 current/, 'the note says which');
+  });
+
+  it('the --normalize-to reference keeps its counts gated: they are not normalized', () => {
+    const o = (syscalls: number[]): Results => results([{ ops: flat3, anatomy: { syscalls } }, { strategy: 'other', ops: flat3, anatomy: { syscalls: [3, 3, 3] } }]);
+    const run = (cur: number[]): CheckOutcome =>
+      compareResults({ baseline: ['b'], current: ['c'], tolerance: 0.05, alpha: 0.05, normalizeTo: { strategy: 'libuv', workload: 'echo', connections: 100 } }, o([3, 3.01, 2.99]), o(cur));
+    const same = run([3, 3.01, 2.99]);
+    assert.equal(same.comparisons.find((c) => c.cell === 'libuv/echo/100')?.verdict, 'reference', 'named the reference');
+    assert.equal(metricOf(same, 'libuv/echo/100', 'syscalls').verdict, 'ok', 'its counts decided, not left without an interval');
+    assert.equal(metricOf(same, 'libuv/echo/100', 'throughput').verdict, 'not gated', 'its timing is 1 by construction');
+    const more = run([4, 4.01, 3.99]);
+    assert.equal(more.comparisons.find((c) => c.cell === 'libuv/echo/100')?.verdict, 'regression', 'a count regression of the reference fails the gate');
   });
 
   it('context switches per op are gated: more is worse', () => {
