@@ -275,8 +275,9 @@ function checkComparable(o: CheckOptions, base: Results, cur: Results): void {
 /**
  * Counts per op are compared as count + this: a change among events rarer
  * than one per ten ops (a context switch per few hundred requests, a
- * batched io_uring_enter) is not what a 5% tolerance is about, and moves by
- * half from run to run; with the offset it stays inside the band, while one
+ * batched io_uring_enter) is not what a 5% tolerance is about, and such
+ * rare counts swing widely from run to run; with the offset they stay
+ * inside the band, while one
  * more syscall or wake-up per op still shows in full. A log needs no zeros.
  */
 export const COUNT_OFFSET = 0.1;

@@ -1,8 +1,8 @@
 /**
  * End to end: `check` catches a real, small server regression. A baseline
  * of http against a current run that makes one extra syscall (getpid) per
- * request: a cost of well under 20% in time, lost in this machine's timing
- * noise, but one more kernel crossing per request in the anatomy's counts,
+ * request: a small cost in time, lost in this machine's timing noise,
+ * but one more kernel crossing per request in the anatomy's counts,
  * which move by a few percent. Three interleaved rounds a side (A B B A B A,
  * so drift hits both alike) must give a REGRESSION through syscalls per op,
  * exit 1, naming the cell. Counting, not timing: not flaky on a busy
