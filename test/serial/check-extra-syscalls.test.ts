@@ -3,7 +3,7 @@
  * of http against a current run that makes one extra syscall (getpid) per
  * request: a small cost in time, lost in this machine's timing noise,
  * but one more kernel crossing per request in the anatomy's counts,
- * which move by a few percent. Three interleaved rounds a side (A B B A B A,
+ * which move by a few percent. Three interleaved rounds a side (A B A B A B,
  * so drift hits both alike) must give a REGRESSION through syscalls per op,
  * exit 1, naming the cell. Counting, not timing: not flaky on a busy
  * machine. Needs perf (the /proc fallback counts no syscalls by name).
