@@ -71,15 +71,26 @@ export interface ProtocolSpec {
   readonly module: string;
 }
 
+/**
+ * What a sans-IO protocol may ask of the strategy beyond moving bytes: the
+ * server cost knobs it cannot perform itself without IO of its own. The
+ * strategy side implements it (strategies/protocol-loader.ts), so every
+ * strategy honours a knob the same way, and the protocol stays pure.
+ */
+export interface ProtocolHost {
+  /** Enter the kernel `n` times with a call that changes nothing (getpid): the --extra-syscalls knob. */
+  syscalls(n: number): void;
+}
+
 /** What the module a spec names exports. */
 export interface ProtocolModule {
-  createProtocol(options: ProtocolOptions): Protocol;
+  createProtocol(options: ProtocolOptions, host?: ProtocolHost): Protocol;
   /**
    * HTTP workloads: the same responses as an HTTP responder, for a strategy
    * that parses HTTP itself (node-http, with node:http's llhttp) and only
    * asks what to answer.
    */
-  createHttpResponder?(options: ProtocolOptions): HttpResponder;
+  createHttpResponder?(options: ProtocolOptions, host?: ProtocolHost): HttpResponder;
 }
 
 /** An HTTP workload's answers, for a strategy that brings its own parser. */

@@ -29,6 +29,8 @@ export interface BenchOptions {
   host: string;
   /** One-line progress with ETA (TTY) instead of a line per cell. */
   tty: boolean;
+  /** Draw the charts and report.html at the end (false: results.json and report.md only, as compare's rounds need). */
+  charts?: boolean;
   log: (line: string) => void;
 }
 
@@ -200,6 +202,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   save();
   let charts: string[] = [];
   let htmlPath: string | undefined;
+  if (o.charts === false) {
+    const failedCells = results.cells.some((c) => c.status === 'failed');
+    return { results, resultsPath, reportPath, htmlPath, charts, exitCode: interrupted ? 130 : failedCells ? 1 : 0 };
+  }
   try {
     const written = await writeReport(results, o.out);
     charts = written.charts;

@@ -18,6 +18,7 @@ import { examplesOf } from './examples.js';
 import { applyProfile, fitProfile, PROFILE_NAMES, profileOption, typedFlags, type ProfileName } from './profiles.js';
 import { UsageError } from '../core/errors.js';
 import { runCheck } from './check.js';
+import { checkSide, durationSec, runCompare, skipsCharts, splitArgs, type CompareSide } from './compare.js';
 import {
   byteSize,
   cellRef,
@@ -69,6 +70,8 @@ const PROTOCOL_FLAGS: Record<string, { flag: string; parse: (flag: string, v: un
   messageSize: { flag: '--message-size', parse: (f, v) => positiveInt(f, v, 64 * 1024 * 1024) },
   // http: CPU burned per request, pipelining depth.
   workUs: { flag: '--work-us', parse: (f, v) => nonNegativeInt(f, v, 1_000_000) },
+  // http: syscalls that change nothing (getpid) per request: a syscall regression on demand.
+  extraSyscalls: { flag: '--extra-syscalls', parse: (f, v) => nonNegativeInt(f, v, 10_000) },
   pipelining: { flag: '--pipelining', parse: (f, v) => positiveInt(f, v, 1024) },
   // chat: how many clients send (0: all of them).
   chatSenders: { flag: '--chat-senders', parse: (f, v) => nonNegativeInt(f, v, 1000) },
@@ -259,12 +262,58 @@ function microExtraOps(): { name: string; fn: () => void }[] {
   return WORKLOADS.flatMap((w) => w.microOps?.() ?? []);
 }
 
+/** compare's measured seconds per cell when neither --duration nor --profile is given. */
+const COMPARE_DURATION = '2';
+
+/** The bench flags compare hands both sides (its selection and windows), with what they do. */
+const COMPARE_BENCH_FLAGS: readonly (readonly [string, string])[] = [
+  ['profile', 'profile (default ci)'],
+  ['strategies', 'strategies'],
+  ['workloads', 'workloads'],
+  ['connections', 'connection counts'],
+  ['http-connections', 'http connection counts'],
+  ['chat-connections', 'chat connection counts'],
+  ['idle', 'idle connection counts'],
+  ['idle-connections', 'active counts the idle values run at'],
+  ['idle-workloads', 'workloads the idle values run for'],
+  ['duration', 'measured seconds per cell'],
+  ['warmup', 'warm-up seconds per cell'],
+  ['rate', 'open-loop rate (0: closed loop)'],
+  ['message-size', 'echo/chat message size'],
+  ['pipelining', 'http pipelining depth'],
+  ['chat-senders', 'chat senders'],
+  ['http-driver', 'http load generator'],
+  ['tcp-driver', 'load transport'],
+  ['load-threads', 'load threads'],
+  ['server-cpus', 'server CPU list'],
+  ['client-cpus', 'load CPU list'],
+  ['timeout', 'reply timeout, ms'],
+  ['anatomy', 'anatomy counter: auto, perf, proc or off'],
+];
+
 /** SO_SNDBUF is an int the kernel doubles; the kernel clamps to wmem_max anyway. */
 const MAX_SNDBUF = 256 * 2 ** 20;
 
 const cpus = defaultCpus();
 
-const cli = yargs(hideBin(process.argv))
+/** Flags whose value is itself a list of flags ("--work-us 3"), which yargs would read as a flag of its own. */
+const FLAG_VALUED = new Set(['--baseline-args', '--current-args']);
+
+/** `--current-args "--work-us 3"` as `--current-args=--work-us 3`, the one spelling yargs reads as a value. */
+function joinFlagValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const next = args[i + 1];
+    if (FLAG_VALUED.has(a) && next !== undefined) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+const cli = yargs(joinFlagValues(hideBin(process.argv)))
   .scriptName('iomodels')
   .usage('$0 <command> [options]\n\nThe classic UNIX IO models, measured.')
   .command(
@@ -302,6 +351,7 @@ const cli = yargs(hideBin(process.argv))
         .option('message-size', { type: 'string', describe: 'echo message size in bytes' })
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
+        .option('extra-syscalls', { type: 'string', describe: 'http: syscalls that change nothing (getpid) made per request, every strategy (default 0)' })
         .option('write-queue-cap', { type: 'string', describe: 'unsent bytes per connection before it is closed (default 4 MiB)' })
         .option('sndbuf', { type: 'string', describe: 'SO_SNDBUF bytes for every accepted socket (default 0: the system\'s, autotuned)' })
         .option('max-threads', { type: 'string', describe: `blocking: pool threads, one per served connection (default ${DEFAULT_MAX_THREADS})` })
@@ -342,6 +392,7 @@ const cli = yargs(hideBin(process.argv))
         .option('message-size', { type: 'string', default: '64', describe: 'echo/chat message size in bytes' })
         .option('http-close', { type: 'boolean', describe: 'http: close after every response (the seed\'s 用完就断)' })
         .option('work-us', { type: 'string', describe: 'http: CPU µs burned per request (default 0)' })
+        .option('extra-syscalls', { type: 'string', describe: 'http: syscalls that change nothing (getpid) made per request, every strategy (default 0)' })
         .option('pipelining', { type: 'string', describe: 'http: requests in flight per connection (default 1)' })
         .option('http-driver', { type: 'string', default: 'native', describe: 'http load generator: native or autocannon' })
         .option('method', { type: 'string', describe: 'http: the request method (default GET)' })
@@ -370,6 +421,7 @@ const cli = yargs(hideBin(process.argv))
         .option('profile', { type: 'string', describe: `a named bundle of these flags: ${PROFILE_NAMES.join(', ')} (see README); flags given beside it override its values` })
         .option('anatomy', { type: 'string', default: 'auto', describe: 'count what the kernel does for the server per op: auto (perf, else /proc), perf, proc or off' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'check every flag and the machine\'s limits, print the plan and its cell count, run nothing' })
+        .option('charts', { type: 'boolean', default: true, describe: 'draw the charts and report.html at the end (--no-charts: results.json and report.md only)' })
         .option('protocol-json', { type: 'string', hidden: true })
         .example(examplesOf('bench')),
     async (argv) => {
@@ -449,10 +501,12 @@ const cli = yargs(hideBin(process.argv))
         host: argv.host,
         ...(argv.micro ? { micro: { counts: [...DEFAULT_MICRO_COUNTS], timeMs: 300, extraOps: microExtraOps() } } : {}),
         tty: process.stderr.isTTY,
+        charts: argv.charts,
         log: (l) => process.stdout.write(l + '\n'),
       });
       const html = outcome.htmlPath === undefined ? '' : `html:    ${outcome.htmlPath}\n`;
-      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n${html}charts:  ${outcome.charts.length} PNG in ${out}\n`);
+      const drawn = argv.charts ? `charts:  ${outcome.charts.length} PNG in ${out}\n` : '';
+      process.stdout.write(`results: ${outcome.resultsPath}\nreport:  ${outcome.reportPath}\n${html}${drawn}`);
       process.exitCode = outcome.exitCode;
     },
   )
@@ -501,13 +555,13 @@ const cli = yargs(hideBin(process.argv))
   )
   .command(
     'check',
-    'CI gate: exit 1 on a significant throughput regression of --current against --baseline',
+    'CI gate: every metric of every cell REGRESSION, OK or INCONCLUSIVE (--current against --baseline); exit 1 on a REGRESSION',
     (y) =>
       y
         .option('baseline', { type: 'string', array: true, demandOption: true, describe: 'results.json of the reference run (several: pooled)' })
         .option('current', { type: 'string', array: true, demandOption: true, describe: 'results.json of the run under test (several: pooled)' })
-        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest slowdown of the median that counts (5% or 0.05)' })
-        .option('alpha', { type: 'string', default: '0.01', describe: 'significance level of the one-sided Mann-Whitney U test' })
+        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest change that counts, and the band OK means (5% or 0.05)' })
+        .option('alpha', { type: 'string', default: '0.05', describe: 'family-wise error level of the whole table: Holm across every cell and metric gated' })
         .option('normalize-to', { type: 'string', describe: 'divide each cell by this STRATEGY/WORKLOAD/CONNECTIONS[/idle=N] cell of the same run' })
         .option('png', { type: 'string', describe: 'also draw baseline vs current with 95% CIs into this PNG' })
         .example(examplesOf('check')),
@@ -531,8 +585,74 @@ const cli = yargs(hideBin(process.argv))
       });
     },
   )
+  .command(
+    'compare',
+    'run base and head in interleaved rounds until every gated metric is resolved or --budget is spent; exits like check',
+    (y) => {
+      let b = y
+        .option('baseline', { type: 'string', describe: 'checkout of the base, with its own built dist/ (default: this one)' })
+        .option('current', { type: 'string', describe: 'checkout of the head, with its own built dist/ (default: this one)' })
+        .option('baseline-args', { type: 'string', default: '', describe: 'extra bench flags of the base, e.g. "--work-us 3" (server cost knobs)' })
+        .option('current-args', { type: 'string', default: '', describe: 'extra bench flags of the head, e.g. "--extra-syscalls 1"' })
+        .option('budget', { type: 'string', default: '10m', describe: 'wall time for all rounds, e.g. 10m, 90s; a round starts only if it fits' })
+        .option('min-rounds', { type: 'string', default: '3', describe: 'rounds before a resolved table may stop it' })
+        .option('max-rounds', { type: 'string', default: '1000', describe: 'stop after this many rounds whatever the verdicts' })
+        .option('tolerance', { type: 'string', default: '5%', describe: 'smallest change that counts, and the band OK means (5% or 0.05)' })
+        .option('alpha', { type: 'string', default: '0.05', describe: 'family-wise error level of the whole table: Holm across every cell and metric gated' })
+        .option('out', { type: 'string', describe: 'directory for every round\'s results.json and compare.md (default results/compare-<timestamp>)' });
+      for (const [flag, describe] of COMPARE_BENCH_FLAGS) b = b.option(flag, { type: 'string', describe: `bench ${describe}` });
+      return b.example(examplesOf('compare'));
+    },
+    async (argv) => {
+      const one = (flag: string, v: unknown): string | undefined => {
+        if (Array.isArray(v)) throw new UsageError(`--${flag} is given ${v.length} times (${v.map(String).join(', ')}): give it once`);
+        return typeof v === 'string' ? v : undefined;
+      };
+      const sideOf = (flag: string, dir: string | undefined, args: string): CompareSide => {
+        const s: CompareSide = { args: splitArgs(`--${flag}-args`, args) };
+        if (dir !== undefined) s.dir = path.resolve(dir);
+        checkSide(`--${flag}`, s);
+        // Rounds are read by compare, not by people: charts would only cost each round seconds.
+        if (skipsCharts(s)) s.args = ['--no-charts', ...s.args];
+        return s;
+      };
+      const benchArgs: string[] = [];
+      const typed = typedFlags(hideBin(process.argv));
+      for (const [flag] of COMPARE_BENCH_FLAGS) {
+        const v = argv[flag];
+        // Every one is a string option, once (strictFlags refuses repeats).
+        if (typeof v === 'string' && typed.has(flag)) benchArgs.push(`--${flag}`, v);
+      }
+      // The ci profile unless one is named, flags given beside it winning; its windows stretched to
+      // COMPARE_DURATION, since every cell also pays seconds of fixed start-up (server, load, perf)
+      // that 1-second windows would let eat most of a budget.
+      if (!typed.has('profile')) {
+        benchArgs.unshift('--profile', 'ci');
+        if (!typed.has('duration')) benchArgs.push('--duration', COMPARE_DURATION);
+      }
+      const minRounds = positiveInt('--min-rounds', argv.minRounds, 1000);
+      const maxRounds = positiveInt('--max-rounds', argv.maxRounds, 100_000);
+      if (maxRounds < minRounds) throw new UsageError(`--max-rounds ${maxRounds} is below --min-rounds ${minRounds}`);
+      const out = argv.out ?? path.join('results', `compare-${timestamp()}`);
+      checkOutDir(out);
+      const r = await runCompare({
+        base: sideOf('baseline', one('baseline', argv.baseline), argv.baselineArgs),
+        head: sideOf('current', one('current', argv.current), argv.currentArgs),
+        benchArgs,
+        budgetSec: durationSec('--budget', argv.budget),
+        minRounds,
+        maxRounds,
+        out,
+        tolerance: tolerance('--tolerance', argv.tolerance),
+        alpha: probability('--alpha', argv.alpha),
+        log: (l) => process.stderr.write(l + '\n'),
+      });
+      process.stdout.write(r.markdown + '\n');
+      process.exitCode = r.exitCode;
+    },
+  )
   .middleware((argv) => strictFlags(argv, hideBin(process.argv)))
-  .demandCommand(1, 'name a command: list, serve, bench, report, check, micro')
+  .demandCommand(1, 'name a command: list, serve, bench, report, check, compare, micro')
   .strict()
   // Examples are laid out in a column of at most half this width: wide enough
   // off a terminal (piped, in tests) that each stays one line to copy.

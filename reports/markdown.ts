@@ -8,7 +8,8 @@ import { baseIdle, groupCells, groupEstimate, idleOf, idleSweeps, type CellGroup
 import { planCharts, workloadsOf, type ChartSpec } from './charts.js';
 import { fmtBytes, fmtCount, fmtCpuPerOp, fmtIdle, fmtRate, fmtUs, opUnitOf } from './format.js';
 import { renderMicroSection } from './micro.js';
-import { metricEstimate, rankGroups, type Ranking } from './verdict.js';
+import { metricEstimate, rankGroups, serverCpuPerOp, type Ranking } from './verdict.js';
+import { tableResolution } from './stats.js';
 import { ANATOMY_INTRO, anatomyRows, anatomySettings, describeRow, findings, renderAnatomyTable, settingText } from './anatomy.js';
 import { planAnatomyCharts, type BarChartSpec } from './anatomy-charts.js';
 
@@ -56,6 +57,23 @@ const VERDICT_RULES =
   '*Verdict*: a strategy is bold only when its 95% interval lies clear of every other\'s; overlapping intervals are printed as a tie, ' +
   'and one repetition names no winner. A row with a client-bound cell is ranked by server CPU per op (lower is better), ' +
   'since its throughput measured the load generator. Capped and failed cells are not ranked.';
+
+/**
+ * What a table can tell apart, from its own repetitions (reports/stats.ts
+ * tableResolution): a difference between strategies smaller than this may
+ * be noise, whatever the medians say.
+ */
+function resolutionLine(groups: readonly CellGroup[], metric: 'throughput' | 'cpu'): string {
+  const ok = groups.filter((g) => g.status !== 'failed');
+  const what = metric === 'cpu' ? 'server CPU per op' : 'throughput';
+  const reps = Math.max(0, ...ok.map((g) => g.usable.length));
+  if (reps < 2) return `*Resolution*: one repetition per cell, so this table cannot say which differences are noise (run bench with --repeat 3 or more).\n`;
+  const r = tableResolution(
+    ok.map((g) => g.usable.map((c) => (metric === 'cpu' ? serverCpuPerOp(c) ?? Number.NaN : c.opsPerSec))),
+  );
+  if (r === undefined) return '';
+  return `*Resolution*: from ${r.reps} repetitions per cell, this table tells strategies apart by ${what} only when they differ by more than ±${(r.ratio * 100).toFixed(0)}% (95%, the spread of its repetitions pooled over its cells).\n`;
+}
 
 /** Marks used in tables; the same meanings as the chart markers. */
 const MARK = { failed: '✕ failed', capped: '▲', clientBound: '○' } as const;
@@ -235,7 +253,7 @@ export function renderSummaryTable(results: Results, workload: string): string {
     });
     lines.push(`| ${fmtCount(n)} | ${rankingText(rankGroups(row))} | ${cols.join(' | ')} |`);
   }
-  return lines.join('\n') + '\n';
+  return lines.join('\n') + '\n\n' + resolutionLine(groups, 'throughput');
 }
 
 /** p50 / p99 per strategy and connection count (median over repetitions). */
@@ -281,7 +299,8 @@ export function renderIdleTable(results: Results, workload: string): string | un
       lines.push(`| ${fmtCount(connections)} | ${fmtCount(n)} | ${rankingText(rankGroups(row))} | ${cols.join(' | ')} |`);
     }
   }
-  return lines.join('\n') + '\n';
+  const swept = groups.filter((g) => sweeps.some((w) => w.connections === g.connections && w.idle.includes(g.idle)));
+  return lines.join('\n') + '\n\n' + resolutionLine(swept, 'cpu');
 }
 
 /**

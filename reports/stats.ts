@@ -1,9 +1,10 @@
 /**
  * The one statistics implementation of the report, its charts and `check`:
- * medians, their 95% confidence interval, and the two-sample test the gate
- * uses. CI runners are noisy, so the gate must only speak when the
- * repetitions say so, and a report must never show an interval other than
- * the one the gate decided on.
+ * medians and their 95% confidence interval (what a cell is drawn with),
+ * and the interval of a change between two sets of repetitions that the
+ * gate decides on and the report states its resolution with. CI runners are
+ * noisy, so the gate must only speak when the repetitions say so, and say
+ * so when they cannot.
  *
  * Everything is deterministic: the bootstrap uses a fixed seed, so the same
  * results files always give the same verdict, the same table and the same chart.
@@ -84,125 +85,218 @@ export function overlaps(a: Pick<Estimate, 'lo' | 'hi'>, b: Pick<Estimate, 'lo' 
   return a.lo <= b.hi && b.lo <= a.hi;
 }
 
-/** Standard normal CDF (erfc via the Numerical Recipes Chebyshev fit, |error| < 1.2e-7). */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * x);
-  const erfc =
-    t *
-    Math.exp(
-      -x * x -
-        1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9: about 15 significant digits). */
+function logGamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0] ?? 0;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += (c[i] ?? 0) / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Which way the alternative hypothesis points, for sample x against sample y. */
-export type Alternative = 'less' | 'greater' | 'two-sided';
-
-export interface TestResult {
-  /** U of x. */
-  statistic: number;
-  /** p-value under the chosen alternative. */
-  p: number;
-  /** How p was obtained. */
-  method: 'exact' | 'normal';
-}
-
-/** Midranks (1-based) of the values, ties sharing their average rank. */
-export function midranks(values: readonly number[]): number[] {
-  const idx = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-  const ranks = new Array<number>(values.length).fill(0);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j + 1 < idx.length && idx[j + 1]?.[0] === idx[i]?.[0]) j++;
-    const r = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[idx[k]?.[1] ?? 0] = r;
-    i = j + 1;
-  }
-  return ranks;
-}
-
-/** Pooled sizes up to this get the exact permutation distribution. */
-const EXACT_MAX_N = 60;
-
-/**
- * Mann-Whitney U test of x against y. U counts pairs with x above y (ties
- * one half); under "less", a small p says x tends to be smaller than y.
- *
- * For pooled n ≤ EXACT_MAX_N, p comes from the exact permutation
- * distribution of the rank sum (counted by dynamic programming over the
- * pooled midranks, so ties are handled exactly, not approximated). Larger
- * samples use the normal approximation with tie and continuity corrections.
- */
-export function mannWhitneyU(x: readonly number[], y: readonly number[], alternative: Alternative = 'two-sided'): TestResult {
-  const n1 = x.length;
-  const n2 = y.length;
-  if (n1 === 0 || n2 === 0) return { statistic: Number.NaN, p: 1, method: 'exact' };
-  const ranks = midranks([...x, ...y]);
-  let r1 = 0;
-  for (let i = 0; i < n1; i++) r1 += ranks[i] ?? 0;
-  const u = r1 - (n1 * (n1 + 1)) / 2;
-  const n = n1 + n2;
-  if (n <= EXACT_MAX_N) {
-    // Doubled midranks are integers; count subsets of size n1 by their sum.
-    const r2 = ranks.map((r) => Math.round(2 * r));
-    const maxSum = r2.reduce((a, b) => a + b, 0);
-    // ways[k][s]: subsets of size k with doubled rank sum s (floats: only ratios matter).
-    const ways: Float64Array[] = [];
-    for (let k = 0; k <= n1; k++) ways.push(new Float64Array(maxSum + 1));
-    const w0 = ways[0];
-    if (w0 !== undefined) w0[0] = 1;
-    for (const r of r2) {
-      for (let k = Math.min(n1, n) - 1; k >= 0; k--) {
-        const from = ways[k];
-        const to = ways[k + 1];
-        if (from === undefined || to === undefined) continue;
-        for (let s = maxSum - r; s >= 0; s--) {
-          const f = from[s] ?? 0;
-          if (f !== 0) to[s + r] = (to[s + r] ?? 0) + f;
-        }
-      }
-    }
-    const dist = ways[n1] ?? new Float64Array(0);
-    let total = 0;
-    for (const c of dist) total += c;
-    const obs = Math.round(2 * r1);
-    let le = 0;
-    let ge = 0;
-    for (let s = 0; s <= maxSum; s++) {
-      const c = dist[s] ?? 0;
-      if (s <= obs) le += c;
-      if (s >= obs) ge += c;
-    }
-    const pLess = le / total;
-    const pGreater = ge / total;
-    const p = alternative === 'less' ? pLess : alternative === 'greater' ? pGreater : Math.min(1, 2 * Math.min(pLess, pGreater));
-    return { statistic: u, p, method: 'exact' };
-  }
-  // Normal approximation with tie correction of the variance.
-  const counts = new Map<number, number>();
-  for (const r of ranks) counts.set(r, (counts.get(r) ?? 0) + 1);
-  let tieTerm = 0;
-  for (const t of counts.values()) tieTerm += t * t * t - t;
-  const mu = (n1 * n2) / 2;
-  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
-  if (sigma === 0) return { statistic: u, p: 1, method: 'normal' };
-  const pLess = normalCdf((u - mu + 0.5) / sigma);
-  const pGreater = 1 - normalCdf((u - mu - 0.5) / sigma);
-  const p = alternative === 'less' ? pLess : alternative === 'greater' ? pGreater : Math.min(1, 2 * Math.min(pLess, pGreater));
-  return { statistic: u, p: Math.min(1, p), method: 'normal' };
-}
-
-/**
- * The smallest one-sided p the exact Mann-Whitney test can give with these
- * sample sizes (complete separation): 1 / C(n1 + n2, n1). If it is not below
- * alpha, no amount of slowdown can be shown with so few repetitions.
- */
-export function minOneSidedP(n1: number, n2: number): number {
-  if (n1 === 0 || n2 === 0) return 1;
+/** Continued fraction of the incomplete beta function (modified Lentz). */
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
   let c = 1;
-  for (let i = 1; i <= n1; i++) c = (c * (n2 + i)) / i;
-  return 1 / c;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/** Regularized incomplete beta I_x(a, b). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  // The continued fraction converges fast only on one side of the mean.
+  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom (df > 0). */
+export function studentTCdf(t: number, df: number): number {
+  if (!Number.isFinite(t)) return t > 0 ? 1 : 0;
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The t with P(T ≤ t) = p (0 < p < 1), by bisection on the CDF: slow enough to be exact, fast enough for a table. */
+export function studentTQuantile(p: number, df: number): number {
+  if (p === 0.5) return 0;
+  if (p < 0.5) return -studentTQuantile(1 - p, df);
+  let lo = 0;
+  let hi = 1;
+  while (studentTCdf(hi, df) < p && hi < 1e12) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * The change between two sets of repetitions, on the log scale: the
+ * difference of the means of ln(value), i.e. the log of the ratio of their
+ * geometric means. Logs make a change a ratio (noise on this machine is in
+ * proportion to the value: a CV, not a fixed spread) and make "5% more" and
+ * "5% less" the same distance from no change.
+ *
+ * The spread is pooled over both sides (Student's t, df = n1 + n2 − 2): both
+ * sides are the same measurement of the same kind of server, so their log
+ * spreads are alike, and pooling gives 3-against-3 repetitions twice the
+ * degrees of freedom Welch's test would, where every degree counts.
+ */
+export interface LogChange {
+  /** ln(geomean(current) / geomean(baseline)). */
+  d: number;
+  /** Standard error of d. */
+  se: number;
+  df: number;
+  /** Pooled standard deviation of ln(value), one side's spread. */
+  sd: number;
+  nBaseline: number;
+  nCurrent: number;
+}
+
+function meanVar(xs: readonly number[]): { mean: number; ss: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, ss: xs.reduce((a, b) => a + (b - mean) ** 2, 0) };
+}
+
+/**
+ * The log change of `current` against `baseline`, each value read as
+ * value + `offset` (counts that can be zero: see reports/check.ts).
+ * Non-finite and non-positive values are left out. df is 0 when a side has
+ * no value or both have one each: no interval can be given.
+ */
+export function logChange(baseline: readonly number[], current: readonly number[], offset = 0): LogChange {
+  const ln = (xs: readonly number[]): number[] => xs.map((v) => v + offset).filter((v) => Number.isFinite(v) && v > 0).map(Math.log);
+  const b = ln(baseline);
+  const c = ln(current);
+  if (b.length === 0 || c.length === 0) return { d: Number.NaN, se: Number.NaN, df: 0, sd: Number.NaN, nBaseline: b.length, nCurrent: c.length };
+  const mb = meanVar(b);
+  const mc = meanVar(c);
+  const df = b.length + c.length - 2;
+  const sd = df > 0 ? Math.sqrt((mb.ss + mc.ss) / df) : Number.NaN;
+  return { d: mc.mean - mb.mean, se: sd * Math.sqrt(1 / b.length + 1 / c.length), df, sd, nBaseline: b.length, nCurrent: c.length };
+}
+
+/** Half-width, on the log scale, of the two-sided (1 − 2·alpha) interval of a log change; Infinity without degrees of freedom. */
+export function halfWidth(c: Pick<LogChange, 'se' | 'df'>, alpha: number): number {
+  if (c.df <= 0 || !Number.isFinite(c.se)) return Number.POSITIVE_INFINITY;
+  return studentTQuantile(1 - alpha, c.df) * c.se;
+}
+
+/** One-sided p that the log change exceeds `bound` (H0: d ≤ bound). */
+export function pAbove(c: Pick<LogChange, 'd' | 'se' | 'df'>, bound: number): number {
+  if (c.df <= 0 || !Number.isFinite(c.d)) return 1;
+  if (c.se === 0) return c.d > bound ? 0 : 1;
+  return 1 - studentTCdf((c.d - bound) / c.se, c.df);
+}
+
+/**
+ * Repetitions a side (equal on both) with which a log spread `sd` gives a
+ * one-sided bound at level `alpha` within `gap` of the estimate: how many a
+ * comparison whose estimate sits `gap` from a decision boundary needs to
+ * settle it, if its spread stays what it was. Capped at `max` (more: no
+ * realistic budget settles it).
+ */
+export function repsToResolve(sd: number, gap: number, alpha: number, max = 1000): number {
+  if (!(gap > 0) || !Number.isFinite(sd)) return max + 1;
+  if (sd === 0) return 2;
+  const enough = (n: number): boolean => studentTQuantile(1 - alpha, 2 * n - 2) * sd * Math.sqrt(2 / n) < gap;
+  let hi = 2;
+  while (!enough(hi)) {
+    if (hi > max) return max + 1;
+    hi *= 2;
+  }
+  let lo = Math.max(2, hi / 2);
+  if (enough(lo)) return lo;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (enough(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/**
+ * Holm's step-down procedure over one family of one-sided p-values at
+ * family-wise level `alpha`: the smallest p is tested at alpha/m, the next
+ * at alpha/(m−1), …, until one fails; it and every later one are not
+ * rejected. `level[i]` is the level hypothesis i was held to (the failing
+ * step's level for every hypothesis from it on), so an interval drawn at
+ * that level agrees with the decision.
+ */
+export function holm(ps: readonly number[], alpha: number): { rejected: boolean[]; level: number[] } {
+  const m = ps.length;
+  const order = ps.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const rejected = new Array<boolean>(m).fill(false);
+  const level = new Array<number>(m).fill(alpha / Math.max(1, m));
+  let stopped = false;
+  let stopLevel = alpha / Math.max(1, m);
+  order.forEach(([p, i], k) => {
+    const lk = alpha / (m - k);
+    if (!stopped && p < lk) {
+      rejected[i] = true;
+      level[i] = lk;
+      return;
+    }
+    if (!stopped) {
+      stopped = true;
+      stopLevel = lk;
+    }
+    level[i] = stopLevel;
+  });
+  return { rejected, level };
+}
+
+/**
+ * The smallest difference between two cells of a table its repetitions can
+ * resolve: the half-width of a two-sided (1 − alpha) interval of the log
+ * ratio of two cells with the table's typical repetitions, the spread
+ * pooled over every cell with at least two values (each cell about its own
+ * mean, on the log scale). Undefined where no cell has two values.
+ */
+export function tableResolution(cells: readonly (readonly number[])[], alpha = 0.05): { ratio: number; reps: number } | undefined {
+  let ss = 0;
+  let df = 0;
+  const ns: number[] = [];
+  for (const xs of cells) {
+    const ln = xs.filter((v) => Number.isFinite(v) && v > 0).map(Math.log);
+    if (ln.length === 0) continue;
+    ns.push(ln.length);
+    if (ln.length < 2) continue;
+    const m = meanVar(ln);
+    ss += m.ss;
+    df += ln.length - 1;
+  }
+  if (df === 0) return undefined;
+  const reps = Math.min(...ns);
+  if (reps < 2) return undefined;
+  const h = studentTQuantile(1 - alpha / 2, df) * Math.sqrt(ss / df) * Math.sqrt(2 / reps);
+  return { ratio: Math.exp(h) - 1, reps };
 }

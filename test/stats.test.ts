@@ -1,24 +1,13 @@
 /**
- * reports/stats.ts against known values. Reference numbers marked "scipy"
- * were computed with SciPy 1.17 (scipy.stats.mannwhitneyu,
- * permutation_test); others come from closed forms or from a brute-force
- * enumeration written here, a different method from the code's.
+ * reports/stats.ts against known values: Student t quantiles from tables
+ * (scipy.stats.t), closed forms, and Holm's procedure by hand.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { estimate, mannWhitneyU, median, midranks, minOneSidedP, normalCdf, quantile, seededRandom } from '../reports/stats.js';
+import { estimate, halfWidth, holm, logChange, median, pAbove, quantile, repsToResolve, seededRandom, studentTCdf, studentTQuantile } from '../reports/stats.js';
 
 function close(actual: number, expected: number, tol: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected} ± ${tol}, got ${actual}`);
-}
-
-/** All size-k subsets of [0, n), for the brute-force permutation test. */
-function* subsets(n: number, k: number, start = 0, acc: number[] = []): Generator<number[]> {
-  if (acc.length === k) {
-    yield acc;
-    return;
-  }
-  for (let i = start; i < n; i++) yield* subsets(n, k, i + 1, [...acc, i]);
 }
 
 describe('median and quantile', () => {
@@ -35,65 +24,62 @@ describe('median and quantile', () => {
   });
 });
 
-describe('normal CDF', () => {
-  it('normal CDF at textbook points', () => {
-    close(normalCdf(1.959963985), 0.975, 2e-7, 'Φ(1.96)');
-    close(normalCdf(-1), 0.15865525393145707, 2e-7, 'Φ(-1)');
-    close(normalCdf(0), 0.5, 2e-7, 'Φ(0)');
+describe('Student t', () => {
+  it('CDF and quantiles at textbook points', () => {
+    close(studentTCdf(2, 5), 0.9490302605850709, 1e-9, 'P(T5 ≤ 2) (scipy.stats.t.cdf)');
+    close(studentTCdf(-1, 1), 0.25, 1e-12, 'Cauchy: P(T1 ≤ −1) = 1/4');
+    close(studentTCdf(0, 3), 0.5, 1e-12, 'symmetric');
+    close(studentTQuantile(0.975, 4), 2.7764451051977987, 1e-9, 't(0.975, 4)');
+    close(studentTQuantile(0.975, 10), 2.2281388519649385, 1e-9, 't(0.975, 10)');
+    close(studentTQuantile(0.995, 2), 9.9248432009182, 1e-8, 't(0.995, 2)');
+    close(studentTQuantile(0.025, 4), -2.7764451051977987, 1e-9, 'lower tail by symmetry');
+    close(studentTQuantile(0.975, 1e6), 1.959966, 1e-5, 'large df: the normal');
   });
 });
 
-describe('Mann-Whitney U', () => {
-  it('complete separation of 5 vs 5 gives p = 1/252 one-sided (textbook)', () => {
-    const r = mannWhitneyU([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'less');
-    assert.equal(r.statistic, 0, 'U = 0 when every x is below every y');
-    assert.equal(r.method, 'exact', 'small samples use the exact distribution');
-    close(r.p, 1 / 252, 1e-12, 'p');
-    close(mannWhitneyU([1, 2, 3, 4, 5], [6, 7, 8, 9, 10], 'greater').p, 1, 1e-12, 'the other direction is p = 1');
+describe('the log change and its interval', () => {
+  it('a ratio of geometric means, pooled spread, df = n1 + n2 − 2', () => {
+    const c = logChange([100, 100, 100], [120, 120, 120]);
+    close(Math.exp(c.d), 1.2, 1e-12, 'ratio');
+    assert.equal(c.se, 0, 'no spread');
+    assert.equal(c.df, 4, 'df');
+    const n = logChange([1, Math.E], [Math.E, Math.E ** 2]);
+    close(n.d, 1, 1e-12, 'd');
+    close(n.sd, Math.sqrt(0.5), 1e-12, 'pooled sd of the logs: ((0.5 + 0.5) / 2)^½');
+    close(n.se, Math.sqrt(0.5) * Math.sqrt(1), 1e-12, 'se = sd·√(1/2 + 1/2)');
   });
-  it('exact p without ties matches scipy', () => {
-    const a = [19.1, 20.3, 18.7, 21.0, 19.9, 20.5];
-    const b = [21.4, 22.0, 20.9, 23.1, 22.5, 21.8, 22.2];
-    const less = mannWhitneyU(a, b, 'less');
-    assert.equal(less.statistic, 1, 'U of a');
-    close(less.p, 0.0011655011655011655, 1e-12, 'one-sided p (scipy exact)');
-    close(mannWhitneyU(a, b, 'two-sided').p, 0.002331002331002331, 1e-12, 'two-sided p (scipy exact)');
+  it('an offset reads zero counts as the offset; without one, zeros are left out', () => {
+    const c = logChange([0, 0, 0], [1, 1, 1], 0.1);
+    close(Math.exp(c.d), 11, 1e-9, '(1 + 0.1) / (0 + 0.1)');
+    assert.equal(logChange([0, 1], [1, 1]).nBaseline, 1, 'a zero has no log');
   });
-  it('exact p with ties matches a brute-force permutation count and scipy.permutation_test', () => {
-    const c = [1, 2, 2, 3, 3, 3, 4];
-    const d = [2, 3, 4, 4, 5, 5];
-    const r = mannWhitneyU(c, d, 'less');
-    close(r.statistic, 8.5, 1e-12, 'U with ties');
-    close(r.p, 0.05011655011655012, 1e-12, 'p (scipy permutation_test, exact)');
-    // Independent method: enumerate every split of the pooled midranks.
-    const ranks = midranks([...c, ...d]);
-    const obs = c.reduce((s, _v, i) => s + (ranks[i] ?? 0), 0);
-    let le = 0;
-    let total = 0;
-    for (const pick of subsets(ranks.length, c.length)) {
-      const s = pick.reduce((acc, i) => acc + (ranks[i] ?? 0), 0);
-      total++;
-      if (s <= obs + 1e-9) le++;
-    }
-    close(r.p, le / total, 1e-12, 'p equals the enumerated permutation p');
+  it('halfWidth, pAbove and repsToResolve agree with each other', () => {
+    const c = { d: 0.2, se: 0.05, df: 8 };
+    const h = halfWidth(c, 0.01);
+    close(pAbove(c, c.d - h), 0.01, 1e-9, 'the lower end of the interval is where p = alpha');
+    assert.equal(halfWidth({ se: 1, df: 0 }, 0.05), Number.POSITIVE_INFINITY, 'no df, no interval');
+    const n = repsToResolve(0.1, 0.1, 0.01);
+    const enough = (k: number): boolean => studentTQuantile(0.99, 2 * k - 2) * 0.1 * Math.sqrt(2 / k) < 0.1;
+    assert.ok(enough(n) && !enough(n - 1), `${n} is the fewest repetitions that resolve it`);
+    assert.equal(repsToResolve(0.1, 0, 0.01), 1001, 'an estimate on the boundary never resolves');
   });
-  it('large samples use the tie-corrected normal approximation (scipy asymptotic)', () => {
-    const e = [120, 74, 104, 94, 95, 98, 80, 98, 91, 133, 102, 96, 97, 93, 89, 96, 105, 98, 110, 98, 100, 115, 105, 95, 98, 105, 119, 97, 98, 110, 91, 97, 109, 106, 101, 107, 72, 110, 90, 83];
-    const f = [108, 112, 101, 94, 105, 104, 119, 112, 107, 116, 103, 96, 111, 111, 103, 97, 107, 80, 112, 110, 89, 106, 95, 113, 85, 96, 112, 117, 83, 100, 108, 99, 121, 93, 109];
-    const r = mannWhitneyU(e, f, 'less');
-    assert.equal(r.method, 'normal', '75 values are past the exact limit');
-    assert.equal(r.statistic, 510, 'U');
-    close(r.p, 0.022003936351261744, 2e-6, 'one-sided p');
-    close(mannWhitneyU(e, f, 'two-sided').p, 0.04400787270252349, 4e-6, 'two-sided p');
+});
+
+describe('Holm', () => {
+  it('steps down from alpha/m and stops at the first failure, on a crafted table', () => {
+    const r = holm([0.01, 0.04, 0.03, 0.005], 0.05);
+    assert.deepEqual(r.rejected, [true, false, false, true], '0.005 < 0.05/4, 0.01 < 0.05/3, 0.03 ≥ 0.05/2 stops');
+    close(r.level[3] ?? 0, 0.0125, 1e-15, 'smallest p held to alpha/4');
+    close(r.level[0] ?? 0, 0.05 / 3, 1e-15, 'next to alpha/3');
+    close(r.level[2] ?? 0, 0.025, 1e-15, 'the failing step');
+    close(r.level[1] ?? 0, 0.025, 1e-15, 'after the failure: the failing step\'s level');
   });
-  it('identical samples are not significant', () => {
-    const s = [100, 101, 99, 102, 98];
-    assert.ok(mannWhitneyU(s, s, 'less').p > 0.5, 'p of a sample against itself is large');
-  });
-  it('minOneSidedP is 1/C(n1+n2, n1)', () => {
-    close(minOneSidedP(5, 5), 1 / 252, 1e-15, '5 vs 5');
-    close(minOneSidedP(3, 3), 1 / 20, 1e-15, '3 vs 3');
-    assert.equal(minOneSidedP(1, 1), 0.5, '1 vs 1');
+  it('rejects no more than Bonferroni would miss and no fewer than it finds', () => {
+    const ps = [0.001, 0.011, 0.02, 0.5];
+    const h = holm(ps, 0.05);
+    assert.deepEqual(h.rejected, [true, true, true, false], 'Holm: 0.001<0.0125, 0.011<0.0167, 0.02<0.025, 0.5≥0.05');
+    assert.deepEqual(ps.map((p) => p < 0.05 / 4), [true, true, false, false], 'Bonferroni finds two');
+    assert.deepEqual(holm([], 0.05), { rejected: [], level: [] }, 'an empty family');
   });
 });
 

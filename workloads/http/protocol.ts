@@ -6,7 +6,7 @@
  * 4xx closes the connection. Deadlines (slowloris 408, keep-alive idle) run
  * on Session.tick, never on timers of our own.
  */
-import type { Conn, HttpAnswer, HttpResponder, Protocol, ProtocolOptions, Session } from '../../core/protocol.js';
+import type { Conn, HttpAnswer, HttpResponder, Protocol, ProtocolHost, ProtocolOptions, Session } from '../../core/protocol.js';
 import { buildResponse, httpDate, NOT_FOUND_BODY, PAGE_BYTES, PAGE_CONTENT_TYPE, SERVER_NAME } from './page.js';
 import { DEFAULT_LIMITS, RequestParser, type ParserLimits, type RequestHead } from './parser.js';
 
@@ -18,6 +18,8 @@ export interface HttpServerOptions {
   httpClose: boolean;
   /** CPU burned per request, µs (a busy loop on the clock). */
   workUs: number;
+  /** Syscalls that change nothing, made per request through the strategy's host (getpid). */
+  extraSyscalls: number;
   /** Head still incomplete this long after it began → 408 and close. */
   headerTimeoutMs: number;
   /** No byte of a next request for this long → close. */
@@ -34,6 +36,7 @@ export function httpServerOptions(o: ProtocolOptions): HttpServerOptions {
   return {
     httpClose: o['httpClose'] === true,
     workUs: num(o, 'workUs', 0),
+    extraSyscalls: Math.floor(num(o, 'extraSyscalls', 0)),
     headerTimeoutMs: num(o, 'headerTimeoutMs', DEFAULT_HEADER_TIMEOUT_MS),
     idleTimeoutMs: num(o, 'idleTimeoutMs', DEFAULT_IDLE_TIMEOUT_MS),
     limits: {
@@ -103,8 +106,19 @@ function isRootPath(target: string): boolean {
   return target === '/' || target.startsWith('/?');
 }
 
-export function createProtocol(options: ProtocolOptions = {}): Protocol {
+/** The cost of one request beyond answering it: the server cost knobs (--work-us, --extra-syscalls). */
+function requestCost(o: HttpServerOptions, host: ProtocolHost | undefined): () => void {
+  const n = o.extraSyscalls;
+  if (n > 0 && host === undefined) throw new Error('extraSyscalls needs a strategy that gives the protocol a host to make them on');
+  return () => {
+    burnCpu(o.workUs);
+    if (n > 0) host?.syscalls(n);
+  };
+}
+
+export function createProtocol(options: ProtocolOptions = {}, host?: ProtocolHost): Protocol {
   const o = httpServerOptions(options);
+  const cost = requestCost(o, host);
   const cache = new ResponseCache();
   return {
     open(conn: Conn): Session {
@@ -130,7 +144,7 @@ export function createProtocol(options: ProtocolOptions = {}): Protocol {
 
       const onRequest = (h: RequestHead): void => {
         headSince = -1;
-        burnCpu(o.workUs);
+        cost();
         const keep = h.keepAlive && !o.httpClose;
         const head = h.method === 'HEAD';
         const known = head || h.method === 'GET';
@@ -216,12 +230,13 @@ function answer(status: number, body: Uint8Array, type: string, keepAlive: boole
  * parser (node-http): what it serves must not differ from ours, only how
  * the request was read.
  */
-export function createHttpResponder(options: ProtocolOptions = {}): HttpResponder {
+export function createHttpResponder(options: ProtocolOptions = {}, host?: ProtocolHost): HttpResponder {
   const o = httpServerOptions(options);
+  const cost = requestCost(o, host);
   return {
     limits: { maxHeaderBytes: o.limits.maxHeaderBytes, maxBody: o.limits.maxBody, headerTimeoutMs: o.headerTimeoutMs, idleTimeoutMs: o.idleTimeoutMs },
     respond(method, url, clientKeepAlive) {
-      burnCpu(o.workUs);
+      cost();
       const head = method === 'HEAD';
       if (!head && method !== 'GET') return answer(405, Buffer.from('405\n'), TEXT, false, true, { Allow: 'GET, HEAD' });
       const root = isRootPath(url);
