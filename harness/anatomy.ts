@@ -37,14 +37,13 @@ const CLK_TCK = 100;
  */
 export const SYSCALL_NAMES: readonly string[] = [
   // Every model's data phase and thread wake-ups, then each model's wait:
-  // with many threads (blocking) only the head of the list fits.
+  // with many threads (blocking) only the head of the list fits. Each name
+  // is a tracepoint perf registers and unregisters per cell, so the tail
+  // holds only what a server of this kind (ours, nginx) calls often.
   'recvfrom', 'sendto', 'futex', 'epoll_wait', 'read', 'write', 'epoll_pwait', 'poll', 'pselect6', 'io_uring_enter',
   'rt_sigreturn', 'accept4', 'ppoll', 'select', 'epoll_pwait2', 'readv', 'writev', 'recvmsg', 'sendmsg', 'close',
-  'epoll_ctl', 'shutdown', 'setsockopt', 'accept', 'getpid', 'sched_yield', 'nanosleep', 'clock_nanosleep', 'rt_sigprocmask', 'tgkill', 'kill',
-  'mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'fcntl', 'ioctl', 'getsockopt', 'getsockname',
-  'io_uring_register', 'recvmmsg', 'sendmmsg', 'pread64', 'pwrite64', 'sendfile', 'openat', 'statx',
-  'newfstatat', 'fstat', 'lseek', 'clock_gettime', 'gettimeofday', 'getrusage', 'gettid',
-  'rt_sigaction', 'rt_sigtimedwait', 'eventfd2', 'membarrier', 'prctl', 'mremap', 'socket',
+  'epoll_ctl', 'shutdown', 'setsockopt', 'accept', 'getpid', 'sched_yield', 'nanosleep', 'clock_nanosleep', 'rt_sigprocmask', 'tgkill',
+  'mmap', 'munmap', 'mprotect', 'madvise', 'brk', 'fcntl', 'ioctl', 'sendfile', 'openat', 'newfstatat', 'fstat', 'statx',
 ];
 
 /** Receives whose EAGAIN returns are counted: a try that found nothing (busy-poll's spin, SIGIO's drain). */
@@ -56,6 +55,8 @@ export const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', '
  * SYSCALL_NAMES; the rest are still in the total, as "other").
  */
 export const PERF_FD_BUDGET = 1_000;
+/** perf's print interval: at most this long between the load's "disable" and the last block of counts. */
+const PERF_INTERVAL_MS = 100;
 /** A name under this share of all syscalls goes to "other". */
 export const NAMED_SHARE = 0.01;
 
@@ -229,15 +230,27 @@ export function perfEvents(names: readonly string[], threads: number): PerfEvent
   return [...base, ...[...head, ...eagain, ...named.slice(16)].slice(0, room)];
 }
 
-/** perf's -x, lines, in event order: counts, or null for one it could not count. */
-export function parsePerfCsv(text: string, n: number): (number | null)[] | null {
-  const out: (number | null)[] = [];
+/**
+ * perf's `-x, -I` lines: one block of counts per interval, in event order,
+ * each a delta. Summed over every complete block; an event never counted in
+ * any block is null. Null when no block is complete.
+ */
+export function parsePerfIntervals(text: string, n: number): (number | null)[] | null {
+  const blocks = new Map<string, (number | null)[]>();
   for (const line of text.split('\n')) {
-    const m = /^(<not counted>|<not supported>|[\d.]+),[^,]*,([^,]+),/.exec(line.trim());
-    if (m === null) continue;
-    out.push(m[1] === undefined || m[1].startsWith('<') ? null : Number(m[1]));
+    const m = /^\s*([\d.]+),(<not counted>|<not supported>|[\d.]+),[^,]*,([^,]+),/.exec(line);
+    if (m === null || m[1] === undefined) continue;
+    const block = blocks.get(m[1]) ?? [];
+    block.push(m[2] === undefined || m[2].startsWith('<') ? null : Number(m[2]));
+    blocks.set(m[1], block);
   }
-  return out.length === n ? out : null;
+  const complete = [...blocks.values()].filter((b) => b.length === n);
+  if (complete.length === 0) return null;
+  const sums: (number | null)[] = new Array<number | null>(n).fill(null);
+  for (const b of complete) {
+    for (const [i, v] of b.entries()) if (v !== null) sums[i] = (sums[i] ?? 0) + v;
+  }
+  return sums;
 }
 
 /**
@@ -297,7 +310,10 @@ export class KernelCounter {
       this.#perfFailed = `mkfifo failed: ${made.error?.message ?? made.stderr.trim()}`;
       return;
     }
-    const args = ['stat', '-x', ',', '--no-big-num', '-D', '-1', '--control', `fifo:${fifo}`, ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
+    // -I: counts are printed as they go, so they can be read without waiting
+    // for perf's exit (it unregisters every tracepoint first, which takes
+    // seconds); the blocks while disabled count nothing.
+    const args = ['stat', '-x', ',', '--no-big-num', '-I', String(PERF_INTERVAL_MS), '-D', '-1', '--control', `fifo:${fifo}`, ...this.#events.flatMap((e) => e.args), '-p', this.#pids.join(',')];
     const perf = spawn(perfBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#perf = perf;
     perf.stderr?.setEncoding('utf8');
@@ -345,6 +361,12 @@ export class KernelCounter {
     return on >= 0 && this.#stderr.indexOf('Events disabled', on) > on;
   }
 
+  /** A whole block of counts printed after the last switch off: it holds the window's last part. */
+  #lastBlock(): boolean {
+    const off = this.#stderr.lastIndexOf('Events disabled');
+    return this.#switched() && parsePerfIntervals(this.#stderr.slice(off), this.#events.length) !== null;
+  }
+
   /** Stop perf and return what was counted (undefined: the window was never counted). */
   async finish(): Promise<KernelTally | undefined> {
     const perf = this.#perf;
@@ -353,15 +375,18 @@ export class KernelCounter {
       // The load's "disable" may still be on its way through the FIFO.
       for (let waited = 0; this.#t0 > 0 && !this.#switched() && waited < 2000 && perf.exitCode === null; waited += 20) await new Promise((r) => setTimeout(r, 20));
       if (perf.exitCode === null && perf.signalCode === null) {
-        const done = new Promise<void>((r) => perf.once('close', () => r()));
+        // SIGINT prints the last interval's block at once; perf then
+        // unregisters its tracepoints, which takes seconds, and finishes its
+        // exit on its own while the next cell goes on.
         this.#stopping = true;
         perf.kill('SIGINT');
-        const timer = setTimeout(() => perf.kill('SIGKILL'), 5000);
-        await done;
-        clearTimeout(timer);
+        for (let waited = 0; this.#switched() && !this.#lastBlock() && waited < 5000 && perf.exitCode === null; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        perf.stderr?.destroy();
+        perf.unref();
       }
       if (this.#perfFailed === undefined && !this.#switched()) this.#perfFailed = 'the window never switched perf on and off (the load could not write its control FIFO)';
-      counts = this.#perfFailed === undefined ? parsePerfCsv(this.#stderr, this.#events.length) : null;
+      if (this.#perfFailed === undefined && !this.#lastBlock()) this.#perfFailed = 'perf printed no counts after the window closed';
+      counts = this.#perfFailed === undefined ? parsePerfIntervals(this.#stderr, this.#events.length) : null;
     }
     this.#cleanup();
     const a = this.#p0;

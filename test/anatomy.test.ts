@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { Anatomy, Cell } from '../core/results.js';
-import { anatomyOf, KernelCounter, parsePerfCsv, PERF_FD_BUDGET, perfEvents, probePerf, procSnapshot, type KernelTally } from '../harness/anatomy.js';
+import { anatomyOf, KernelCounter, parsePerfIntervals, PERF_FD_BUDGET, perfEvents, probePerf, procSnapshot, type KernelTally } from '../harness/anatomy.js';
 import { anatomyRows, describeRow, findings, renderAnatomyTable } from '../reports/anatomy.js';
 import { planAnatomyCharts } from '../reports/anatomy-charts.js';
 import { renderReport } from '../reports/markdown.js';
@@ -20,18 +20,29 @@ function tally(over: Partial<KernelTally> = {}): KernelTally {
   return { source: 'perf', syscalls: 2000, byName: {}, eagain: {}, voluntary: 0, involuntary: 0, pageFaults: 0, userSec: 0, kernelSec: 0, countedSec: 1, ...over };
 }
 
-test('perf -x, output is read in event order, "Events" lines and all', () => {
+test('perf -x, -I output: the blocks of deltas summed in event order, the switch lines and partial blocks skipped', () => {
   const text = [
     'Events disabled',
+    '     0.100177904,<not counted>,,raw_syscalls:sys_enter,0,100.00,,',
+    '     0.100177904,<not counted>,,context-switches,0,100.00,,',
+    '     0.100177904,<not counted>,,page-faults,0,100.00,,',
     'Events enabled',
+    '     0.502674680,6,,raw_syscalls:sys_enter,81168,100.00,,',
+    '     0.502674680,1,,context-switches,81168,100.00,,',
+    '     0.502674680,0,,page-faults,81168,100.00,,',
+    '     0.603657963,40,,raw_syscalls:sys_enter,253640,100.00,,',
+    '     0.603657963,2,,context-switches,253640,100.00,,',
+    '     0.603657963,<not counted>,,page-faults,0,100.00,,',
     'Events disabled',
-    '140364,,raw_syscalls:sys_enter,945235121,100.00,,',
-    '3204,,context-switches,945143726,100.00,,',
-    '<not counted>,,sched:sched_switch,0,100.00,,',
-    '79240,,page-faults,945143726,100.00,,',
+    '     0.805309564,34,,raw_syscalls:sys_enter,254806,100.00,,',
+    '     0.805309564,0,,context-switches,254806,100.00,,',
+    '     0.805309564,0,,page-faults,254806,100.00,,',
+    // A block cut short (perf killed mid-print) is not read.
+    '     0.888978606,99,,raw_syscalls:sys_enter,0,100.00,,',
   ].join('\n');
-  assert.deepEqual(parsePerfCsv(text, 4), [140364, 3204, null, 79240], 'expected each count in order, a <not counted> as null');
-  assert.equal(parsePerfCsv(text, 5), null, 'expected null when perf printed fewer counts than events asked');
+  assert.deepEqual(parsePerfIntervals(text, 3), [80, 3, 0], 'expected the deltas of the whole blocks summed per event, a counted 0 kept');
+  assert.deepEqual(parsePerfIntervals(text.split('Events enabled')[0] ?? '', 3), [null, null, null], 'expected null for an event no block counted');
+  assert.equal(parsePerfIntervals('Events disabled\n', 3), null, 'expected null with no block at all');
 });
 
 test('perf events stay inside the fd budget: fewer names with more threads, the base counts always first', () => {
