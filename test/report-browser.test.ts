@@ -10,6 +10,7 @@
  *
  * Without Chromium the test is skipped and says why (.ci/run installs it).
  */
+import { planAnatomyCharts } from '../reports/anatomy-charts.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -229,7 +230,9 @@ describe('report.html in Chromium', () => {
     const r = spawnSync(process.execPath, [CLI, 'report', SAMPLE, '--out', out], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, `iomodels report failed: ${r.stderr}`);
     const sample = loadResults(SAMPLE);
-    const expected = planCharts(sample).length + (sample.micro === undefined ? 0 : 1);
+    // Line charts, the anatomy's stacked bars and the micro-benchmarks' chart.
+    const expected = planCharts(sample).length + planAnatomyCharts(sample).length + (sample.micro === undefined ? 0 : 1);
+    assert.ok(planAnatomyCharts(sample).length > 0, 'expected the sample to carry the anatomy\'s charts');
     const sampleUrl = pathToFileURL(path.join(out, 'report.html')).href;
     const { page, requests, errors } = await openCharted(sampleUrl, expected);
     assert.equal(await page.locator('canvas').count(), expected, `expected one canvas per chart of the sample (${expected})`);
