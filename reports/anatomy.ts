@@ -243,7 +243,9 @@ export const ANATOMY_INTRO =
   'Unlike the stopwatch these counts barely move between repetitions, and they say why a model costs what it does: ' +
   'in the tutorial\'s terms, phase 1 is waiting for data (which call waits, how often per op), phase 2 is copying it to the process. ' +
   'Names under 1% of a server\'s syscalls are summed as *other*, except the wait calls, named however rare. Node\'s main thread keeps its own loop (epoll_pwait) for the harness\'s messages in every server. ' +
-  'User and kernel µs are the kernel\'s own accounting of the process (utime, stime).';
+  'User and kernel µs are the kernel\'s own accounting of the process (utime, stime). ' +
+  'Counting runs inside the measured window and is not free: every syscall passes a tracepoint and every context switch saves perf\'s counters, ' +
+  'so it adds a few percent to a server\'s CPU per op, more for a thread per connection; `bench --anatomy off` measures without it.';
 
 // ---------------------------------------------------------------------------
 // Findings: sentences generated from this run's data, printed only when it holds them up.
