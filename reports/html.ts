@@ -230,6 +230,23 @@ function legendItem(item: LegendItem): PageLegendItem {
   };
 }
 
+/**
+ * A JSON config's options as the page wants them: sized by its box, not
+ * animated, on a white page, with its own HTML tooltip. Returns the options
+ * and their plugins, for the caller's own changes.
+ */
+function pageOptions(options: unknown): { o: Record<string, unknown>; p: Record<string, unknown> } {
+  const o = asRecord(options);
+  delete o['devicePixelRatio'];
+  o['responsive'] = true;
+  o['maintainAspectRatio'] = false;
+  o['animation'] = false;
+  const p = asRecord(o['plugins']);
+  delete p['background'];
+  delete p['tooltip'];
+  return { o, p };
+}
+
 /** The config as JSON, with what its callbacks computed written out. */
 function portable(config: ChartConfiguration<'line'>, id: string): Omit<PageChart, 'strategies' | 'tips' | 'tipShared'> {
   const options = asRecord(config.options);
@@ -262,17 +279,10 @@ function portable(config: ChartConfiguration<'line'>, id: string): Omit<PageChar
   for (const d of json.data.datasets) {
     d.data = (d.data as Pt[]).map((p) => ({ x: Number(p.x.toPrecision(6)), y: typeof p.y === 'number' ? Number(p.y.toPrecision(6)) : null }));
   }
-  const o = asRecord(json.options);
-  delete o['devicePixelRatio'];
-  o['responsive'] = true;
-  o['maintainAspectRatio'] = false;
-  o['animation'] = false;
-  const p = asRecord(o['plugins']);
-  // The page draws error bars and dodge itself, on a white page, with its own HTML tooltip.
+  const { o, p } = pageOptions(json.options);
+  // The page draws error bars and dodge itself.
   delete p['errorBars'];
   delete p['dodge'];
-  delete p['background'];
-  delete p['tooltip'];
   // The figure's own heading carries title and subtitle as text.
   for (const k of ['title', 'subtitle']) asRecord(p[k])['display'] = false;
   for (const [axis, t] of Object.entries(ticks)) {
@@ -438,14 +448,8 @@ function buildBar(spec: BarChartSpec, id: string): Built {
   const yScale = asRecord(asRecord(options['scales'])['y']);
   const ticks: Record<string, PageTicks> = { y: portableTicks(yScale, Math.max(0, ...totals)) };
   const json = JSON.parse(JSON.stringify(spec.config)) as ChartConfiguration<'bar'>;
-  const o = asRecord(json.options);
-  delete o['devicePixelRatio'];
-  o['responsive'] = true;
-  o['maintainAspectRatio'] = false;
-  o['animation'] = false;
-  const p = asRecord(o['plugins']);
-  delete p['background'];
-  delete p['tooltip'];
+  const { o, p } = pageOptions(json.options);
+  // The page writes the totals itself (PageChart.barTotals).
   delete p['barTotals'];
   for (const k of ['title', 'subtitle']) asRecord(p[k])['display'] = false;
   const ys = asRecord(asRecord(o['scales'])['y']);

@@ -42,35 +42,28 @@ export async function writeReport(results: Results, outDir: string, opts: ChartP
   mkdirSync(outDir, { recursive: true });
   const warnings: string[] = [];
   if (chartFont() === undefined) warnings.push('no system font found (fc-list is empty): chart text will be blank; install fonts-dejavu-core');
-  const drawn: ChartSpec[] = [];
   const charts: string[] = [];
+  // One bad chart must not cost the report: it is left out, and said so.
+  const draw = async <T extends { file: string }>(specs: readonly T[], render: (spec: T) => Buffer): Promise<T[]> => {
+    const drawn: T[] = [];
+    for (const spec of specs) {
+      try {
+        const file = path.join(outDir, spec.file);
+        writeFileSync(file, render(spec));
+        drawn.push(spec);
+        charts.push(file);
+      } catch (err) {
+        warnings.push(`chart ${spec.file} not drawn: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      // Yield between charts so a signal handler or progress line can run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return drawn;
+  };
   const planned = planCharts(results, opts);
-  for (const spec of planned) {
-    try {
-      const file = path.join(outDir, spec.file);
-      writeFileSync(file, renderChart(spec.config));
-      drawn.push(spec);
-      charts.push(file);
-    } catch (err) {
-      // One bad chart must not cost the report: it is left out, and said so.
-      warnings.push(`chart ${spec.file} not drawn: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    // Yield between charts so a signal handler or progress line can run.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+  const drawn = await draw(planned, (spec: ChartSpec) => renderChart(spec.config));
   const bars = planAnatomyCharts(results);
-  const drawnBars: BarChartSpec[] = [];
-  for (const spec of bars) {
-    try {
-      const file = path.join(outDir, spec.file);
-      writeFileSync(file, renderBarChart(spec.config));
-      drawnBars.push(spec);
-      charts.push(file);
-    } catch (err) {
-      warnings.push(`chart ${spec.file} not drawn: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+  const drawnBars = await draw(bars, (spec: BarChartSpec) => renderBarChart(spec.config));
   let microChart: string | undefined;
   if (results.micro !== undefined) {
     try {
