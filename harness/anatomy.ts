@@ -35,7 +35,7 @@ const CLK_TCK = 100;
  * there are many threads the tail is dropped to stay inside the fd limit,
  * and whatever is not named is summed as "other" from the total.
  */
-export const SYSCALL_NAMES: readonly string[] = [
+const SYSCALL_NAMES: readonly string[] = [
   // Every model's data phase and thread wake-ups, then each model's wait:
   // with many threads (blocking) only the head of the list fits. Each name
   // is a tracepoint perf registers and unregisters per cell, so the tail
@@ -47,7 +47,7 @@ export const SYSCALL_NAMES: readonly string[] = [
 ];
 
 /** Receives whose EAGAIN returns are counted: a try that found nothing (busy-poll's spin, SIGIO's drain). */
-export const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', 'accept4'];
+const EAGAIN_NAMES: readonly string[] = ['recvfrom', 'read', 'recvmsg', 'accept4'];
 
 /**
  * perf opens one fd per event per thread, and attaching and detaching take
@@ -58,7 +58,7 @@ export const PERF_FD_BUDGET = 1_000;
 /** perf's print interval: at most this long between the load's "disable" and the last block of counts. */
 const PERF_INTERVAL_MS = 100;
 /** A name under this share of all syscalls goes to "other". */
-export const NAMED_SHARE = 0.01;
+const NAMED_SHARE = 0.01;
 
 /** Raw counts over the counted interval, before dividing by ops. */
 export interface KernelTally {
@@ -421,13 +421,6 @@ export class KernelCounter {
     if (a.syscr !== null && b.syscr !== null) byName['syscr'] = b.syscr - a.syscr;
     if (a.syscw !== null && b.syscw !== null) byName['syscw'] = b.syscw - a.syscw;
     return { source: 'proc', syscalls: null, byName, eagain: {}, voluntary: voluntaryProc, involuntary: involuntaryProc, pageFaults: b.faults - a.faults, ...base, ...(note === undefined ? {} : { note }) };
-  }
-
-  /** Stop perf without reading it (a cell that failed before its window). */
-  abort(): void {
-    this.#stopping = true;
-    if (this.#perf !== undefined && this.#perf.exitCode === null) this.#perf.kill('SIGKILL');
-    this.#cleanup();
   }
 
   #cleanup(): void {
